@@ -1,0 +1,175 @@
+// EventLog: the durable, per-customer event log. This header is the whole
+// contract the server relies on; the RocksDB implementation lives behind it.
+#ifndef EVSTORE_STORAGE_EVENT_LOG_H_
+#define EVSTORE_STORAGE_EVENT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/event_filter.h"
+#include "storage/feed_tail.h"
+#include "storage/records.h"
+#include "storage/types.h"
+
+namespace evstore {
+
+// When an append is acknowledged.
+enum class Durability {
+  // After the write-ahead log is fsync'd: survives power loss. The default.
+  kFsync,
+  // After the write-ahead log is handed to the operating system: survives a
+  // crash of evstored (kill -9) but not of the machine. Explicit opt-in only.
+  kBuffered,
+};
+
+struct EventLogOptions {
+  // Directory of the database; created when missing and create_if_missing.
+  std::string data_dir;
+  bool create_if_missing = true;
+  Durability durability = Durability::kFsync;
+
+  // Appends accepted but not yet durable are bounded by this many bytes of
+  // event data; beyond it Append fails fast with RESOURCE_EXHAUSTED, so
+  // memory stays bounded however fast producers push.
+  size_t max_queued_bytes = size_t{256} << 20;
+  // One commit group (one RocksDB write) carries at most this much data.
+  size_t max_group_bytes = size_t{8} << 20;
+
+  // Live-tail ring per customer: at most this many recent events and bytes.
+  size_t tail_max_events = 8192;
+  size_t tail_max_bytes = size_t{16} << 20;
+
+  // Positions per feed segment (the unit of retention). Stored in the
+  // database at creation; a different value on reopen is ignored.
+  uint64_t segment_events = 65536;
+
+  // RocksDB tuning.
+  size_t block_cache_bytes = size_t{256} << 20;
+  size_t write_buffer_bytes = size_t{64} << 20;
+};
+
+// Called exactly once with the outcome of an Append: on the commit thread
+// once the append is durable and visible to subscribers, or earlier (possibly
+// before Append returns) when it is rejected. It must return quickly.
+using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>)>;
+
+enum class ReadDirection { kForwards, kBackwards };
+
+// Bounds one read call. A read returns at most max_events events and stops
+// after the event that reaches max_bytes of data.
+struct ReadLimits {
+  size_t max_events = 256;
+  size_t max_bytes = size_t{4} << 20;
+  bool include_data = true;
+};
+
+struct FeedReadResult {
+  // Matching events, in the direction of the read.
+  std::vector<RecordedEvent> events;
+  // The last position examined (matching or not); equals the start's
+  // neighbour (from-1 forwards, from+1 backwards) when nothing was examined.
+  // Continue a read from last_scanned+1 (forwards) or last_scanned-1.
+  FeedPosition last_scanned;
+  // True when the read reached the visible head (forwards) or position 1
+  // (backwards): there is nothing more to read in this direction right now.
+  bool end = false;
+};
+
+struct StreamReadResult {
+  std::vector<RecordedEvent> events;
+  // The last revision returned; continue from last_revision+1 (forwards) or
+  // last_revision-1 (backwards).
+  StreamRevision last_revision;
+  bool end = false;
+};
+
+struct LookupResult {
+  // Found events: first those asked by id, in request order, then those
+  // asked by position, in request order.
+  std::vector<RecordedEvent> events;
+  std::vector<EventId> missing_ids;
+  std::vector<FeedPosition> missing_positions;
+};
+
+// A durable, per-customer event log.
+//
+// Guarantees:
+// - Appends are atomic and durable before their callback reports success
+//   (with Durability::kFsync).
+// - Each customer's feed positions are dense (1, 2, 3, ...) and commit order
+//   equals position order; each stream's revisions are dense.
+// - An append whose event ids are all recorded (same streams, same order) is
+//   answered with the original result and `duplicate`, for as long as the
+//   events are retained and across restarts.
+// - Reads and the live tail show only events that are durable: nothing a
+//   reader sees can be lost by a crash.
+// - After a failed write the log stops accepting appends (fail-stop) and
+//   WriteHealth() says why; reads keep working.
+//
+// Thread-safety: all methods may be called concurrently. Append never
+// blocks on disk. Read methods do disk I/O and block: call them from a
+// worker thread, never from a gRPC callback.
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Opens (or creates) the log in options.data_dir and recovers heads,
+  // stream revisions and the idempotency index. Fails with
+  // FAILED_PRECONDITION when the directory is locked by another process or
+  // holds an incompatible format version, and with the I/O error otherwise.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(
+      const EventLogOptions& options);
+
+  // Queues `batch` for commit. `done` reports the result (see AppendCallback).
+  // Rejections: INVALID_ARGUMENT (malformed batch), FAILED_PRECONDITION
+  // (expected revision), ALREADY_EXISTS (some ids recorded, some not, or all
+  // recorded by a different append), RESOURCE_EXHAUSTED (queue full),
+  // UNAVAILABLE (closing or fail-stopped).
+  virtual void Append(AppendBatch batch, AppendCallback done) = 0;
+
+  // Reads a customer's feed from `from` (inclusive; 0 means the first
+  // position forwards and the head backwards). Only events matching `filter`
+  // are returned, but every examined position counts toward last_scanned.
+  // An unknown customer reads as an empty feed.
+  virtual absl::StatusOr<FeedReadResult> ReadFeed(
+      std::string_view customer, FeedPosition from, ReadDirection direction,
+      const ReadLimits& limits, const EventFilter& filter) = 0;
+
+  // Reads one stream from revision `from` (inclusive; 0 means the first
+  // revision forwards and the last backwards). An unknown stream reads as
+  // empty.
+  virtual absl::StatusOr<StreamReadResult> ReadStream(
+      std::string_view customer, std::string_view stream, StreamRevision from,
+      ReadDirection direction, const ReadLimits& limits) = 0;
+
+  // Fetches events of one customer by id and by position.
+  virtual absl::StatusOr<LookupResult> Lookup(
+      std::string_view customer, const std::vector<EventId>& ids,
+      const std::vector<FeedPosition>& positions, bool include_data) = 0;
+
+  // The visible head of a customer's feed (0 when it has no events).
+  virtual FeedPosition Head(std::string_view customer) = 0;
+
+  // The live tail of a customer's feed, created on first use; the same
+  // object for the life of the log.
+  virtual std::shared_ptr<FeedTail> Tail(std::string_view customer) = 0;
+
+  // OK while appends are accepted; otherwise why not (UNAVAILABLE).
+  virtual absl::Status WriteHealth() = 0;
+
+  // Stops accepting appends (they fail with UNAVAILABLE), commits the ones
+  // already queued, closes every tail and waits for the commit threads.
+  // Idempotent; the destructor calls it.
+  virtual void Close() = 0;
+};
+
+}  // namespace evstore
+
+#endif  // EVSTORE_STORAGE_EVENT_LOG_H_

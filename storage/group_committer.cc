@@ -1,1 +1,230 @@
-// placeholder: being written
+#include "storage/group_committer.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <cassert>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace evstore {
+namespace {
+
+// What an append costs the queue's memory budget, approximately.
+size_t AppendBytes(const AppendBatch& batch) {
+  size_t bytes = 64 + batch.customer.size();
+  for (const StreamWrite& write : batch.writes) {
+    bytes += 64 + write.stream.size();
+    for (const ProposedEvent& event : write.events) {
+      bytes += 96 + event.data.size() + event.type.size() +
+               event.content_type.size();
+      for (const auto& [key, value] : event.metadata) {
+        bytes += 32 + key.size() + value.size();
+      }
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(const GroupCommitterOptions& options,
+                               RocksHandles* rocks, AppendSequencer* sequencer,
+                               PublishFn publish)
+    : options_(options),
+      rocks_(rocks),
+      sequencer_(sequencer),
+      publish_(std::move(publish)) {
+  commit_thread_ = std::thread([this] { CommitLoop(); });
+  sync_thread_ = std::thread([this] { SyncLoop(); });
+}
+
+GroupCommitter::~GroupCommitter() { Stop(); }
+
+void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
+  const size_t bytes = AppendBytes(batch);
+  absl::Status rejection;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      rejection = absl::UnavailableError(
+          "evstored is shutting down; retry the append (with the same event "
+          "ids) on another instance or after restart");
+    } else if (!failure_.ok()) {
+      rejection = absl::UnavailableError(absl::StrCat(
+          "appends are stopped after a storage failure: ", failure_.message()));
+    } else if (queued_bytes_ > 0 &&
+               queued_bytes_ + bytes > options_.max_queued_bytes) {
+      rejection = absl::ResourceExhaustedError(absl::StrCat(
+          "the append queue is full (", queued_bytes_,
+          " bytes waiting to become durable); retry with backoff"));
+    } else {
+      queued_bytes_ += bytes;
+      queue_.push_back(PendingAppend{std::move(batch), std::move(done), bytes});
+      return;
+    }
+  }
+  done(std::move(rejection));
+}
+
+absl::Status GroupCommitter::Health() const {
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "appends are stopped after a storage failure: ", failure_.message()));
+  }
+  if (stopping_) return absl::UnavailableError("shutting down");
+  return absl::OkStatus();
+}
+
+void GroupCommitter::Stop() {
+  absl::MutexLock stop_lock(&stop_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (commit_thread_.joinable()) commit_thread_.join();
+  if (sync_thread_.joinable()) sync_thread_.join();
+}
+
+void GroupCommitter::FailStop(const absl::Status& cause) {
+  absl::MutexLock lock(&mu_);
+  if (failure_.ok()) failure_ = cause;
+}
+
+int64_t GroupCommitter::NextRecordedAt() {
+  const int64_t now = absl::GetCurrentTimeNanos() / 1000;
+  if (now > last_recorded_at_) last_recorded_at_ = now;
+  return last_recorded_at_;
+}
+
+void GroupCommitter::CommitLoop() {
+  for (;;) {
+    std::vector<PendingAppend> pending;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return !self->queue_.empty() || self->stopping_;
+          },
+          this));
+      if (queue_.empty()) {
+        commit_done_ = true;  // stopping_ and drained
+        return;
+      }
+      size_t group_bytes = 0;
+      while (!queue_.empty() &&
+             (pending.empty() ||
+              group_bytes + queue_.front().bytes <= options_.max_group_bytes)) {
+        group_bytes += queue_.front().bytes;
+        pending.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    WriteGroup(std::move(pending));
+  }
+}
+
+void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
+  Group group;
+  group.entries.reserve(pending.size());
+  absl::Status failure;
+  {
+    absl::MutexLock lock(&mu_);
+    failure = failure_;
+  }
+  rocksdb::WriteBatch batch;
+  if (failure.ok()) {
+    sequencer_->BeginGroup(NextRecordedAt());
+    for (PendingAppend& p : pending) {
+      group.entries.push_back(SequencedEntry{
+          sequencer_->Sequence(std::move(p.batch), &batch), std::move(p.done),
+          p.bytes, AppendState::kQueued});
+    }
+    sequencer_->SealGroup(&batch);
+    if (batch.Count() > 0) {
+      rocksdb::WriteOptions write_options;
+      write_options.sync = false;  // The sync thread makes it durable.
+      rocksdb::Status s = rocks_->db->Write(write_options, &batch);
+      if (!s.ok()) {
+        group.write_status = absl::UnavailableError(
+            absl::StrCat("writing to RocksDB failed: ", s.ToString()));
+        FailStop(group.write_status);
+      }
+    }
+    sequencer_->EndGroup();
+    for (SequencedEntry& entry : group.entries) {
+      entry.state = AppendState::kWritten;
+    }
+  } else {
+    for (PendingAppend& p : pending) {
+      group.entries.push_back(SequencedEntry{
+          SequencedAppend{absl::UnavailableError("not sequenced"), {}, {}},
+          std::move(p.done), p.bytes, AppendState::kQueued});
+    }
+    group.write_status = absl::UnavailableError(absl::StrCat(
+        "appends are stopped after a storage failure: ", failure.message()));
+  }
+  absl::MutexLock lock(&mu_);
+  written_.push_back(std::move(group));
+}
+
+void GroupCommitter::SyncLoop() {
+  for (;;) {
+    std::deque<Group> groups;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return !self->written_.empty() || self->commit_done_;
+          },
+          this));
+      if (written_.empty()) return;  // commit thread finished and drained
+      groups.swap(written_);
+    }
+    absl::Status sync_failure;
+    if (options_.durability == Durability::kFsync) {
+      // Covers every group written before this call: the WAL is one
+      // sequential file and SyncWAL syncs all of it that exists.
+      rocksdb::Status s = rocks_->db->SyncWAL();
+      if (!s.ok()) {
+        sync_failure = absl::UnavailableError(
+            absl::StrCat("fsync of the write-ahead log failed: ", s.ToString()));
+        FailStop(sync_failure);
+      }
+    }
+    for (Group& group : groups) {
+      Finish(group, sync_failure.ok() ? group.write_status : sync_failure);
+    }
+  }
+}
+
+void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
+  size_t bytes = 0;
+  for (SequencedEntry& entry : group.entries) {
+    if (!failure.ok()) {
+      // Never acknowledge what may not be durable, duplicates included.
+      entry.sequenced.result = absl::UnavailableError(absl::StrCat(
+          "the append was not committed: ", failure.message(),
+          "; retrying with the same event ids is safe"));
+      continue;
+    }
+    entry.state = AppendState::kDurable;
+    if (entry.sequenced.result.ok() && !entry.sequenced.events.empty()) {
+      publish_(entry.sequenced.customer, std::move(entry.sequenced.events));
+    }
+    entry.state = AppendState::kVisible;
+  }
+  for (SequencedEntry& entry : group.entries) {
+    // Durable and visible before acknowledged (or failed, never acked).
+    assert(!failure.ok() || entry.state == AppendState::kVisible);
+    entry.done(std::move(entry.sequenced.result));
+    entry.state = AppendState::kAcked;
+    bytes += entry.bytes;
+  }
+  absl::MutexLock lock(&mu_);
+  queued_bytes_ -= bytes;
+}
+
+}  // namespace evstore

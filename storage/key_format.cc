@@ -1,1 +1,183 @@
-// placeholder: being written
+#include "storage/key_format.h"
+
+#include <cstring>
+
+namespace evstore::keys {
+
+void AppendU32(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 3; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  out->append(buf, 4);
+}
+
+void AppendU64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  out->append(buf, 8);
+}
+
+uint32_t ReadU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint64_t ReadU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string EventKey(CustomerKey customer, FeedPosition position) {
+  std::string key;
+  key.reserve(kEventKeySize);
+  AppendU32(&key, customer.value());
+  AppendU64(&key, position.value());
+  return key;
+}
+
+std::string CustomerEventsBegin(CustomerKey customer) {
+  return EventKey(customer, FeedPosition(0));
+}
+
+std::string CustomerEventsEnd(CustomerKey customer) {
+  std::string key;
+  AppendU32(&key, customer.value() + 1);
+  return key;
+}
+
+std::optional<EventKeyParts> ParseEventKey(std::string_view key) {
+  if (key.size() != kEventKeySize) return std::nullopt;
+  return EventKeyParts{CustomerKey(ReadU32(key.data())),
+                       FeedPosition(ReadU64(key.data() + 4))};
+}
+
+std::string StreamRunPrefix(CustomerKey customer, std::string_view stream) {
+  std::string key;
+  key.reserve(4 + stream.size() + 1 + 8);
+  AppendU32(&key, customer.value());
+  key.append(stream);
+  key.push_back('\0');
+  return key;
+}
+
+std::string StreamRunKey(CustomerKey customer, std::string_view stream,
+                         StreamRevision first_revision) {
+  std::string key = StreamRunPrefix(customer, stream);
+  AppendU64(&key, first_revision.value());
+  return key;
+}
+
+std::optional<StreamRevision> ParseStreamRunKeyRevision(std::string_view key,
+                                                        size_t prefix_size) {
+  if (key.size() != prefix_size + 8) return std::nullopt;
+  return StreamRevision(ReadU64(key.data() + prefix_size));
+}
+
+std::string EncodeStreamRunValue(FeedPosition first_position, uint32_t count) {
+  std::string value;
+  value.reserve(12);
+  AppendU64(&value, first_position.value());
+  AppendU32(&value, count);
+  return value;
+}
+
+std::optional<StreamRun> ParseStreamRunValue(StreamRevision first_revision,
+                                             std::string_view value) {
+  if (value.size() != 12) return std::nullopt;
+  StreamRun run{first_revision, FeedPosition(ReadU64(value.data())),
+                ReadU32(value.data() + 8)};
+  if (run.count == 0 || run.first_position.value() == 0 ||
+      first_revision.value() == 0) {
+    return std::nullopt;
+  }
+  return run;
+}
+
+std::string IdKey(CustomerKey customer, const EventId& id) {
+  std::string key;
+  key.reserve(kIdKeySize);
+  AppendU32(&key, customer.value());
+  key.append(id.AsBytes());
+  return key;
+}
+
+std::string EncodePosition(FeedPosition position) {
+  std::string value;
+  AppendU64(&value, position.value());
+  return value;
+}
+
+std::optional<FeedPosition> ParsePosition(std::string_view value) {
+  if (value.size() != 8) return std::nullopt;
+  return FeedPosition(ReadU64(value.data()));
+}
+
+std::string CustomerByNameKey(std::string_view name) {
+  std::string key = "cn";
+  key.append(name);
+  return key;
+}
+
+std::string CustomerByKeyKey(CustomerKey customer) {
+  std::string key(kCustomerByKeyPrefix);
+  AppendU32(&key, customer.value());
+  return key;
+}
+
+std::optional<CustomerKey> ParseCustomerByKeyKey(std::string_view key) {
+  if (key.size() != kCustomerByKeyPrefix.size() + 4 ||
+      key.substr(0, kCustomerByKeyPrefix.size()) != kCustomerByKeyPrefix) {
+    return std::nullopt;
+  }
+  return CustomerKey(ReadU32(key.data() + kCustomerByKeyPrefix.size()));
+}
+
+std::string EncodeCustomerKey(CustomerKey customer) {
+  std::string value;
+  AppendU32(&value, customer.value());
+  return value;
+}
+
+std::optional<CustomerKey> ParseCustomerKey(std::string_view value) {
+  if (value.size() != 4) return std::nullopt;
+  return CustomerKey(ReadU32(value.data()));
+}
+
+std::string SegmentKey(CustomerKey customer, uint64_t segment) {
+  std::string key = "sg";
+  AppendU32(&key, customer.value());
+  AppendU64(&key, segment);
+  return key;
+}
+
+std::string EncodeSegmentRecord(const SegmentRecord& record) {
+  std::string value;
+  value.reserve(40);
+  AppendU64(&value, record.first_position.value());
+  AppendU64(&value, record.last_position.value());
+  AppendU64(&value, static_cast<uint64_t>(record.min_recorded_at_micros));
+  AppendU64(&value, static_cast<uint64_t>(record.max_recorded_at_micros));
+  AppendU64(&value, record.bytes);
+  return value;
+}
+
+std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value) {
+  if (value.size() != 40) return std::nullopt;
+  const char* p = value.data();
+  SegmentRecord record;
+  record.first_position = FeedPosition(ReadU64(p));
+  record.last_position = FeedPosition(ReadU64(p + 8));
+  record.min_recorded_at_micros = static_cast<int64_t>(ReadU64(p + 16));
+  record.max_recorded_at_micros = static_cast<int64_t>(ReadU64(p + 24));
+  record.bytes = ReadU64(p + 32);
+  return record;
+}
+
+}  // namespace evstore::keys

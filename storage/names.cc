@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "storage/absl_string_view.h"
 
 namespace evstore {
 namespace {
@@ -41,11 +42,11 @@ int32_t DecodeCodePoint(std::string_view text, size_t& i) {
 absl::Status ValidateText(std::string_view text, std::string_view field,
                           size_t max_bytes) {
   if (text.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " is empty"));
   }
   if (text.size() > max_bytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, " is ", text.size(), " bytes long; at most ",
+        absl::StrCat(AsAbsl(field), " is ", text.size(), " bytes long; at most ",
                      max_bytes, " are allowed"));
   }
   for (size_t i = 0; i < text.size();) {
@@ -53,11 +54,10 @@ absl::Status ValidateText(std::string_view text, std::string_view field,
     const int32_t cp = DecodeCodePoint(text, i);
     if (cp < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, " is not valid UTF-8 (at byte ", at, ")"));
+          absl::StrCat(AsAbsl(field), " is not valid UTF-8 (at byte ", at, ")"));
     }
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, " contains a control character (at byte ", at, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " contains a control character (at byte ", at, ")"));
     }
   }
   return absl::OkStatus();
@@ -68,11 +68,11 @@ absl::Status ValidateText(std::string_view text, std::string_view field,
 absl::Status ValidateCustomerName(std::string_view name,
                                   std::string_view field) {
   if (name.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " is empty"));
   }
   if (name.size() > kMaxCustomerNameBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, " is ", name.size(), " characters long; at most ",
+        absl::StrCat(AsAbsl(field), " is ", name.size(), " characters long; at most ",
                      kMaxCustomerNameBytes, " are allowed"));
   }
   for (size_t i = 0; i < name.size(); ++i) {
@@ -80,8 +80,7 @@ absl::Status ValidateCustomerName(std::string_view name,
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, " \"", name.substr(0, kMaxCustomerNameBytes),
+      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " \"", AsAbsl(name.substr(0, kMaxCustomerNameBytes)),
           "\" has an invalid character at index ", i,
           "; allowed are lowercase letters, digits, '-', '_' and '.'"));
     }

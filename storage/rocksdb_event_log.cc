@@ -1,1 +1,95 @@
-// placeholder: being written
+#include "storage/rocksdb_event_log.h"
+
+#include <utility>
+
+#include "storage/absl_string_view.h"
+
+namespace evstore {
+
+RocksHandles::~RocksHandles() {
+  if (!db) return;
+  for (rocksdb::ColumnFamilyHandle* handle :
+       {events, streams, ids, meta, default_family}) {
+    if (handle != nullptr) db->DestroyColumnFamilyHandle(handle);
+  }
+  db->Close();
+  db.reset();
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
+    const EventLogOptions& options) {
+  absl::StatusOr<std::unique_ptr<RocksEventLog>> log =
+      RocksEventLog::OpenLog(options);
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<EventLog>(std::move(*log));
+}
+
+RocksEventLog::RocksEventLog(const EventLogOptions& options)
+    : options_(options) {}
+
+RocksEventLog::~RocksEventLog() { Close(); }
+
+void RocksEventLog::StartCommitter() {
+  GroupCommitterOptions committer_options;
+  committer_options.durability = options_.durability;
+  committer_options.max_queued_bytes = options_.max_queued_bytes;
+  committer_options.max_group_bytes = options_.max_group_bytes;
+  committer_ = std::make_unique<GroupCommitter>(
+      committer_options, &rocks_, sequencer_.get(),
+      [this](const std::string& customer,
+             std::vector<std::shared_ptr<const RecordedEvent>> events) {
+        Publish(customer, std::move(events));
+      });
+}
+
+void RocksEventLog::Append(AppendBatch batch, AppendCallback done) {
+  committer_->Enqueue(std::move(batch), std::move(done));
+}
+
+void RocksEventLog::Publish(
+    const std::string& customer,
+    std::vector<std::shared_ptr<const RecordedEvent>> events) {
+  Tail(customer)->Publish(std::move(events));
+}
+
+FeedPosition RocksEventLog::Head(std::string_view customer) {
+  absl::MutexLock lock(&tails_mu_);
+  auto it = tails_.find(AsAbsl(customer));
+  return it == tails_.end() ? FeedPosition(0) : it->second->head();
+}
+
+std::shared_ptr<FeedTail> RocksEventLog::Tail(std::string_view customer) {
+  std::shared_ptr<FeedTail> tail;
+  bool close_it = false;
+  {
+    absl::MutexLock lock(&tails_mu_);
+    auto [it, inserted] = tails_.try_emplace(std::string(customer));
+    if (inserted) {
+      it->second = std::make_shared<FeedTail>(
+          FeedPosition(0), options_.tail_max_events, options_.tail_max_bytes);
+      close_it = closed_;
+    }
+    tail = it->second;
+  }
+  if (close_it) tail->Close();
+  return tail;
+}
+
+absl::Status RocksEventLog::WriteHealth() {
+  if (!committer_) return absl::UnavailableError("the event log is closed");
+  return committer_->Health();
+}
+
+void RocksEventLog::Close() {
+  absl::MutexLock close_lock(&close_mu_);
+  if (committer_) committer_->Stop();
+  std::vector<std::shared_ptr<FeedTail>> tails;
+  {
+    absl::MutexLock lock(&tails_mu_);
+    closed_ = true;
+    for (auto& [name, tail] : tails_) tails.push_back(tail);
+  }
+  for (auto& tail : tails) tail->Close();
+}
+
+}  // namespace evstore

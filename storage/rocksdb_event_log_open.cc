@@ -1,1 +1,239 @@
-// placeholder: being written
+// Opening the RocksDB event log: options, column families, format check and
+// recovery of the in-memory heads.
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "storage/key_format.h"
+#include "storage/rocksdb_event_log.h"
+
+namespace evstore {
+namespace {
+
+constexpr size_t kStreamCacheLimit = 1 << 20;
+
+rocksdb::CompressionType BestCompression() {
+  for (rocksdb::CompressionType type :
+       {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    for (rocksdb::CompressionType supported :
+         rocksdb::GetSupportedCompressions()) {
+      if (supported == type) return type;
+    }
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    const EventLogOptions& options, const std::shared_ptr<rocksdb::Cache>& cache,
+    bool whole_key_bloom) {
+  rocksdb::ColumnFamilyOptions family;
+  family.write_buffer_size = options.write_buffer_bytes;
+  family.max_write_buffer_number = 4;
+  family.compression = BestCompression();
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 * 1024;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  if (whole_key_bloom) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return family;
+}
+
+// RocksDB reports a held LOCK file as an IO error mentioning the lock.
+bool IsLockError(const rocksdb::Status& s) {
+  const std::string text = s.ToString();
+  return s.IsIOError() && (text.find("lock") != std::string::npos ||
+                           text.find("LOCK") != std::string::npos);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
+    const EventLogOptions& options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("the data directory is not set");
+  }
+  if (options.segment_events == 0) {
+    return absl::InvalidArgumentError("segment_events must be positive");
+  }
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog(options));
+  if (absl::Status s = log->OpenDatabase(); !s.ok()) return s;
+  if (absl::Status s = log->CheckOrWriteFormat(); !s.ok()) return s;
+  uint64_t segment_events = options.segment_events;
+  {
+    std::string value;
+    rocksdb::Status s = log->rocks_.db->Get(
+        rocksdb::ReadOptions(), log->rocks_.meta, keys::kSegmentEventsKey,
+        &value);
+    if (s.ok() && value.size() == 8) {
+      segment_events = keys::ReadU64(value.data());
+    } else if (!s.IsNotFound()) {
+      return absl::DataLossError("cannot read the segment size record");
+    }
+  }
+  log->sequencer_ = std::make_unique<AppendSequencer>(
+      &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit);
+  if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
+  log->StartCommitter();
+  return log;
+}
+
+absl::Status RocksEventLog::OpenDatabase() {
+  const std::string& dir = options_.data_dir;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot access data directory ", dir, ": ", ec.message()));
+  }
+  if (!exists) {
+    if (!options_.create_if_missing) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data directory ", dir, " does not exist"));
+    }
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create data directory ", dir, ": ", ec.message()));
+    }
+  } else if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", dir, " is not a directory"));
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = size_t{1} << 30;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+
+  std::vector<std::string> existing;
+  rocksdb::Status list = rocksdb::DB::ListColumnFamilies(
+      rocksdb::DBOptions(), dir, &existing);
+  if (list.ok()) {
+    // An existing database must be ours: it has our meta family.
+    bool has_meta = false;
+    for (const std::string& name : existing) {
+      has_meta = has_meta || name == keys::kMetaFamily;
+    }
+    if (!has_meta) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", dir,
+          " holds a RocksDB database that is not an evstore event log"));
+    }
+  }
+
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {keys::kEventsFamily, FamilyOptions(options_, cache, false)},
+      {keys::kStreamsFamily, FamilyOptions(options_, cache, false)},
+      {keys::kIdsFamily, FamilyOptions(options_, cache, true)},
+      {keys::kMetaFamily, FamilyOptions(options_, cache, false)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  if (!s.ok()) {
+    if (IsLockError(s)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", dir,
+          " is in use by another process (its LOCK file is held); stop the "
+          "other evstored or choose another --data_dir"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open data directory ", dir, ": ", s.ToString()));
+  }
+  rocks_.db.reset(raw);
+  rocks_.default_family = handles[0];
+  rocks_.events = handles[1];
+  rocks_.streams = handles[2];
+  rocks_.ids = handles[3];
+  rocks_.meta = handles[4];
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::CheckOrWriteFormat() {
+  std::string value;
+  rocksdb::Status s = rocks_.db->Get(rocksdb::ReadOptions(), rocks_.meta,
+                                     keys::kFormatKey, &value);
+  if (s.ok()) {
+    int version = 0;
+    if (!absl::SimpleAtoi(value, &version) ||
+        version != keys::kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options_.data_dir, " has storage format version ",
+          value, "; this evstored reads version ", keys::kFormatVersion,
+          " (see docs/storage-format.md for migrations)"));
+    }
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the format version: ", s.ToString()));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(rocks_.meta, keys::kFormatKey,
+            std::to_string(keys::kFormatVersion));
+  std::string segment;
+  keys::AppendU64(&segment, options_.segment_events);
+  batch.Put(rocks_.meta, keys::kSegmentEventsKey, segment);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  s = rocks_.db->Write(sync, &batch);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot initialise the data directory: ", s.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::RecoverCustomers() {
+  std::unique_ptr<rocksdb::Iterator> meta(
+      rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.meta));
+  std::unique_ptr<rocksdb::Iterator> events(
+      rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.events));
+  for (meta->Seek(keys::kCustomerByKeyPrefix); meta->Valid(); meta->Next()) {
+    std::optional<CustomerKey> key =
+        keys::ParseCustomerByKeyKey(meta->key().ToStringView());
+    if (!key) break;  // past the "ck" records
+    const std::string name = meta->value().ToString();
+    // The feed head is the last event key of the customer.
+    events->SeekForPrev(keys::EventKey(*key, FeedPosition(UINT64_MAX)));
+    FeedPosition head;
+    if (events->Valid()) {
+      std::optional<keys::EventKeyParts> parts =
+          keys::ParseEventKey(events->key().ToStringView());
+      if (parts && parts->customer == *key) head = parts->position;
+    } else if (!events->status().ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot recover the feed of ", name, ": ",
+          events->status().ToString()));
+    }
+    directory_.Add(name, *key);
+    sequencer_->SetFeedHead(*key, head);
+    absl::MutexLock lock(&tails_mu_);
+    tails_[name] = std::make_shared<FeedTail>(head, options_.tail_max_events,
+                                              options_.tail_max_bytes);
+  }
+  if (!meta->status().ok()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot recover customers: ", meta->status().ToString()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace evstore

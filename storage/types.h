@@ -5,14 +5,17 @@
 
 #include <compare>
 #include <cstdint>
+#include <utility>
 
 namespace evstore {
 
 // A thin wrapper over an unsigned integer, distinct per Tag. Comparable with
 // itself only; the raw value is reached through value().
-template <typename Tag, typename Rep>
+template <typename Tag, typename RepT>
 class StrongInt {
  public:
+  using Rep = RepT;
+
   constexpr StrongInt() = default;
   constexpr explicit StrongInt(Rep value) : value_(value) {}
 
@@ -22,6 +25,11 @@ class StrongInt {
   constexpr StrongInt Plus(Rep n) const { return StrongInt(value_ + n); }
 
   constexpr auto operator<=>(const StrongInt&) const = default;
+
+  template <typename H>
+  friend H AbslHashValue(H h, StrongInt v) {
+    return H::combine(std::move(h), v.value_);
+  }
 
  private:
   Rep value_ = 0;

@@ -1,0 +1,113 @@
+// AppendSequencer: decides the outcome of each append and encodes the
+// accepted ones into a commit group's write batch. It owns the write-side
+// view of the log (feed heads, stream heads, segment records), which runs
+// ahead of what is durable by the groups still in flight.
+#ifndef EVSTORE_STORAGE_APPEND_SEQUENCER_H_
+#define EVSTORE_STORAGE_APPEND_SEQUENCER_H_
+
+#include <rocksdb/write_batch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "storage/customer_directory.h"
+#include "storage/key_format.h"
+#include "storage/records.h"
+#include "storage/rocks_handles.h"
+#include "storage/types.h"
+
+namespace evstore {
+
+// The outcome of one append inside a commit group.
+struct SequencedAppend {
+  absl::StatusOr<AppendResult> result;
+  // For new (non-duplicate) appends: the events to publish to the customer's
+  // tail once the group is durable, in position order.
+  std::string customer;
+  std::vector<std::shared_ptr<const RecordedEvent>> events;
+};
+
+// Not thread-safe: used only by the commit thread. Its reads see every
+// group already written to RocksDB (durable or not), which is exactly the
+// state the next group must build on.
+class AppendSequencer {
+ public:
+  AppendSequencer(RocksHandles* rocks, CustomerDirectory* directory,
+                  uint64_t segment_events, size_t stream_cache_limit);
+  AppendSequencer(const AppendSequencer&) = delete;
+  AppendSequencer& operator=(const AppendSequencer&) = delete;
+
+  // Starts a new group; `recorded_at_micros` stamps all of its events.
+  void BeginGroup(int64_t recorded_at_micros);
+
+  // Decides `batch`: rejects it (result holds the error, nothing is added to
+  // `out`), answers it as a duplicate (nothing added), or assigns positions
+  // and revisions and adds all of its records to `out`. Consumes the data of
+  // `batch`.
+  SequencedAppend Sequence(AppendBatch batch, rocksdb::WriteBatch* out);
+
+  // Adds the group's bookkeeping records (segment index) to `out`; call once
+  // after the last Sequence of the group, before writing `out`.
+  void SealGroup(rocksdb::WriteBatch* out);
+
+  // Ends the group after `out` was written to RocksDB.
+  void EndGroup();
+
+  // Seeds a customer's feed head at open.
+  void SetFeedHead(CustomerKey customer, FeedPosition head);
+
+ private:
+  struct CustomerState {
+    FeedPosition head;
+    // The segment that holds `head` (valid when head > 0).
+    uint64_t segment = 0;
+    keys::SegmentRecord record;
+    bool record_loaded = false;
+    bool record_dirty = false;
+  };
+
+  absl::Status CheckShape(const AppendBatch& batch) const;
+  // Looks up every event id; fills hits (nullopt = not recorded).
+  absl::Status FindIds(CustomerKey customer, const AppendBatch& batch,
+                       std::vector<std::optional<FeedPosition>>* hits);
+  absl::StatusOr<AppendResult> DuplicateResult(
+      CustomerKey customer, const AppendBatch& batch,
+      const std::vector<std::optional<FeedPosition>>& hits);
+  absl::StatusOr<StreamRevision> StreamHead(CustomerKey customer,
+                                            std::string_view stream);
+  absl::Status CheckExpected(size_t write_index, const StreamWrite& write,
+                             StreamRevision actual) const;
+  absl::StatusOr<CustomerState*> LoadCustomer(CustomerKey customer);
+  // Accounts one new event in its segment; puts a segment record that the
+  // event closes into `out`.
+  void AddToSegment(CustomerKey customer, CustomerState* state,
+                    FeedPosition position, uint64_t bytes,
+                    rocksdb::WriteBatch* out);
+  rocksdb::Iterator* StreamsIterator();
+
+  // Constant after construction.
+  RocksHandles* const rocks_;
+  CustomerDirectory* const directory_;
+  const uint64_t segment_events_;
+  const size_t stream_cache_limit_;
+
+  int64_t recorded_at_micros_ = 0;
+  absl::flat_hash_map<CustomerKey, CustomerState> customers_;
+  // An iterator over the streams family as of the group's start (created on
+  // first use in a group): it sees every earlier group.
+  std::unique_ptr<rocksdb::Iterator> streams_iterator_;
+  // Stream heads by StreamRunPrefix; a cache over the streams family.
+  absl::flat_hash_map<std::string, StreamRevision> stream_heads_;
+  // Ids added by the current group, not yet in RocksDB: key = IdKey.
+  absl::flat_hash_map<std::string, FeedPosition> group_ids_;
+  // Results of the current group's appends by first position, so that a
+  // retry inside the same group is answered without reading RocksDB.
+  absl::flat_hash_map<uint64_t, AppendResult> group_results_;
+};
+
+}  // namespace evstore
+
+#endif  // EVSTORE_STORAGE_APPEND_SEQUENCER_H_

@@ -1,0 +1,30 @@
+#include "storage/customer_directory.h"
+
+#include <cassert>
+
+#include "storage/absl_string_view.h"
+
+namespace evstore {
+
+std::optional<CustomerKey> CustomerDirectory::Find(
+    std::string_view name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = by_name_.find(AsAbsl(name));
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+void CustomerDirectory::Add(std::string_view name, CustomerKey key) {
+  absl::MutexLock lock(&mu_);
+  const bool inserted = by_name_.emplace(std::string(name), key).second;
+  assert(inserted);
+  (void)inserted;
+  if (key > max_key_) max_key_ = key;
+}
+
+CustomerKey CustomerDirectory::NextKey() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return max_key_.Next();
+}
+
+}  // namespace evstore

@@ -1,0 +1,41 @@
+// CustomerDirectory: customer names and their internal keys, in memory.
+#ifndef EVSTORE_STORAGE_CUSTOMER_DIRECTORY_H_
+#define EVSTORE_STORAGE_CUSTOMER_DIRECTORY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/types.h"
+
+namespace evstore {
+
+// Maps customer names to the dense keys that prefix their data on disk.
+// Loaded at open; extended by the commit thread when a customer is first
+// written (in the same write batch as its first events). Thread-safe.
+class CustomerDirectory {
+ public:
+  CustomerDirectory() = default;
+  CustomerDirectory(const CustomerDirectory&) = delete;
+  CustomerDirectory& operator=(const CustomerDirectory&) = delete;
+
+  std::optional<CustomerKey> Find(std::string_view name) const;
+
+  // Records a customer. Keys must be unique and names new.
+  void Add(std::string_view name, CustomerKey key);
+
+  // The key a new customer gets next (one more than the largest known).
+  CustomerKey NextKey() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, CustomerKey> by_name_ ABSL_GUARDED_BY(mu_);
+  CustomerKey max_key_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace evstore
+
+#endif  // EVSTORE_STORAGE_CUSTOMER_DIRECTORY_H_

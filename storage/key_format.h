@@ -1,0 +1,129 @@
+// The on-disk layout of the event log: column families, key encodings and
+// small fixed-size values. docs/storage-format.md is the prose version with
+// diagrams; change both together, and only with a format version bump.
+//
+// Column family "events": one record per event.
+//   key   = customer u32 BE | position u64 BE                   (12 bytes)
+//   value = event envelope (see record_codec.h)
+//
+// Column family "streams": one run per stream write (an append's events of
+//   one stream have consecutive revisions AND consecutive positions).
+//   key   = customer u32 BE | stream bytes | 0x00 | first revision u64 BE
+//   value = first position u64 BE | event count u32 BE          (12 bytes)
+//   A stream name never contains 0x00 (see names.h), so 0x00 ends it and a
+//   stream's runs sort together, ordered by revision.
+//
+// Column family "ids": the idempotency and lookup-by-id index.
+//   key   = customer u32 BE | event id (16 bytes)               (20 bytes)
+//   value = position u64 BE                                     (8 bytes)
+//
+// Column family "meta":
+//   "format"                          -> format version, decimal text
+//   "segment_events"                  -> events per segment, u64 BE
+//   "cn" | customer name              -> customer u32 BE
+//   "ck" | customer u32 BE            -> customer name
+//   "sg" | customer u32 BE | seg u64 BE -> SegmentRecord (40 bytes)
+//
+// Big-endian integers make byte order equal numeric order, so one customer's
+// feed, one stream's runs and one customer's ids each form a contiguous key
+// range.
+#ifndef EVSTORE_STORAGE_KEY_FORMAT_H_
+#define EVSTORE_STORAGE_KEY_FORMAT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/event_id.h"
+#include "storage/types.h"
+
+namespace evstore::keys {
+
+// The on-disk format this build reads and writes.
+inline constexpr int kFormatVersion = 1;
+
+inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kStreamsFamily[] = "streams";
+inline constexpr char kIdsFamily[] = "ids";
+inline constexpr char kMetaFamily[] = "meta";
+
+inline constexpr size_t kEventKeySize = 12;
+inline constexpr size_t kIdKeySize = 20;
+
+// --- events ---
+std::string EventKey(CustomerKey customer, FeedPosition position);
+// The smallest key of `customer` (position 0) and the first key after all of
+// its events.
+std::string CustomerEventsBegin(CustomerKey customer);
+std::string CustomerEventsEnd(CustomerKey customer);
+struct EventKeyParts {
+  CustomerKey customer;
+  FeedPosition position;
+};
+std::optional<EventKeyParts> ParseEventKey(std::string_view key);
+
+// --- streams ---
+std::string StreamRunKey(CustomerKey customer, std::string_view stream,
+                         StreamRevision first_revision);
+// The prefix shared by all runs of one stream.
+std::string StreamRunPrefix(CustomerKey customer, std::string_view stream);
+// Extracts the first revision from a key that starts with StreamRunPrefix.
+std::optional<StreamRevision> ParseStreamRunKeyRevision(
+    std::string_view key, size_t prefix_size);
+
+struct StreamRun {
+  StreamRevision first_revision;
+  FeedPosition first_position;
+  uint32_t count = 0;
+
+  StreamRevision last_revision() const {
+    return first_revision.Plus(count - 1);
+  }
+  FeedPosition PositionOf(StreamRevision r) const {
+    return first_position.Plus(r.value() - first_revision.value());
+  }
+};
+std::string EncodeStreamRunValue(FeedPosition first_position, uint32_t count);
+// Returns nullopt when the value is malformed.
+std::optional<StreamRun> ParseStreamRunValue(StreamRevision first_revision,
+                                             std::string_view value);
+
+// --- ids ---
+std::string IdKey(CustomerKey customer, const EventId& id);
+std::string EncodePosition(FeedPosition position);
+std::optional<FeedPosition> ParsePosition(std::string_view value);
+
+// --- meta ---
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kSegmentEventsKey[] = "segment_events";
+std::string CustomerByNameKey(std::string_view name);
+std::string CustomerByKeyKey(CustomerKey customer);
+inline constexpr std::string_view kCustomerByKeyPrefix = "ck";
+std::optional<CustomerKey> ParseCustomerByKeyKey(std::string_view key);
+std::string EncodeCustomerKey(CustomerKey customer);
+std::optional<CustomerKey> ParseCustomerKey(std::string_view value);
+
+// One segment of a customer's feed: positions [first, last] recorded between
+// min and max recorded_at, holding `bytes` of encoded events. Retention drops
+// whole segments.
+struct SegmentRecord {
+  FeedPosition first_position;
+  FeedPosition last_position;
+  int64_t min_recorded_at_micros = 0;
+  int64_t max_recorded_at_micros = 0;
+  uint64_t bytes = 0;
+};
+std::string SegmentKey(CustomerKey customer, uint64_t segment);
+std::string EncodeSegmentRecord(const SegmentRecord& record);
+std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
+
+// --- integers ---
+void AppendU32(std::string* out, uint32_t v);
+void AppendU64(std::string* out, uint64_t v);
+uint32_t ReadU32(const char* p);
+uint64_t ReadU64(const char* p);
+
+}  // namespace evstore::keys
+
+#endif  // EVSTORE_STORAGE_KEY_FORMAT_H_

@@ -1,0 +1,77 @@
+// RocksEventLog: the EventLog on RocksDB. Internal to storage/; users hold
+// an EventLog from EventLog::Open. The implementation is split by concern:
+// rocksdb_event_log.cc (append, tails, lifecycle), rocksdb_event_log_open.cc
+// (opening and recovery), rocksdb_event_log_read.cc (reads).
+#ifndef EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
+#define EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/append_sequencer.h"
+#include "storage/customer_directory.h"
+#include "storage/event_log.h"
+#include "storage/group_committer.h"
+#include "storage/rocks_handles.h"
+
+namespace evstore {
+
+class RocksEventLog final : public EventLog {
+ public:
+  static absl::StatusOr<std::unique_ptr<RocksEventLog>> OpenLog(
+      const EventLogOptions& options);
+  ~RocksEventLog() override;
+
+  void Append(AppendBatch batch, AppendCallback done) override;
+  absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
+                                          FeedPosition from,
+                                          ReadDirection direction,
+                                          const ReadLimits& limits,
+                                          const EventFilter& filter) override;
+  absl::StatusOr<StreamReadResult> ReadStream(
+      std::string_view customer, std::string_view stream, StreamRevision from,
+      ReadDirection direction, const ReadLimits& limits) override;
+  absl::StatusOr<LookupResult> Lookup(
+      std::string_view customer, const std::vector<EventId>& ids,
+      const std::vector<FeedPosition>& positions, bool include_data) override;
+  FeedPosition Head(std::string_view customer) override;
+  std::shared_ptr<FeedTail> Tail(std::string_view customer) override;
+  absl::Status WriteHealth() override;
+  void Close() override;
+
+ private:
+  explicit RocksEventLog(const EventLogOptions& options);
+
+  absl::Status OpenDatabase();
+  absl::Status CheckOrWriteFormat();
+  absl::Status RecoverCustomers();
+  void StartCommitter();
+  void Publish(const std::string& customer,
+               std::vector<std::shared_ptr<const RecordedEvent>> events);
+  // Reads the events at consecutive positions [first, first+count) into
+  // `out`, applying `filter`; used by feed and stream reads.
+  absl::Status ReadPositions(CustomerKey key, std::string_view customer,
+                             const std::vector<FeedPosition>& positions,
+                             bool include_data,
+                             std::vector<std::optional<RecordedEvent>>* out);
+
+  // Constant after open.
+  const EventLogOptions options_;
+  RocksHandles rocks_;
+  CustomerDirectory directory_;
+  std::unique_ptr<AppendSequencer> sequencer_;
+  std::unique_ptr<GroupCommitter> committer_;
+
+  absl::Mutex tails_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<FeedTail>> tails_
+      ABSL_GUARDED_BY(tails_mu_);
+  bool closed_ ABSL_GUARDED_BY(tails_mu_) = false;
+  absl::Mutex close_mu_;
+};
+
+}  // namespace evstore
+
+#endif  // EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_

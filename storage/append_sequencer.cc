@@ -144,7 +144,7 @@ absl::StatusOr<AppendResult> AppendSequencer::DuplicateResult(
   }
   const FeedPosition last = first.Plus(hits.size() - 1);
 
-  if (auto it = group_results_.find(first.value()); it != group_results_.end()) {
+  if (auto it = group_results_.find(std::make_pair(customer, first)); it != group_results_.end()) {
     const AppendResult& original = it->second;
     if (original.last_position != last ||
         original.streams.size() != batch.writes.size()) {
@@ -453,7 +453,8 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch,
   }
   state->head = position;
   result.last_position = position;
-  group_results_.emplace(result.first_position.value(), result);
+  group_results_.emplace(std::make_pair(customer, result.first_position),
+                         result);
   sequenced.customer = std::move(batch.customer);
   sequenced.result = std::move(result);
   return sequenced;

@@ -103,9 +103,11 @@ class AppendSequencer {
   absl::flat_hash_map<std::string, StreamRevision> stream_heads_;
   // Ids added by the current group, not yet in RocksDB: key = IdKey.
   absl::flat_hash_map<std::string, FeedPosition> group_ids_;
-  // Results of the current group's appends by first position, so that a
-  // retry inside the same group is answered without reading RocksDB.
-  absl::flat_hash_map<uint64_t, AppendResult> group_results_;
+  // Results of the current group's appends by customer and first position,
+  // so that a retry inside the same group is answered without reading
+  // RocksDB.
+  absl::flat_hash_map<std::pair<CustomerKey, FeedPosition>, AppendResult>
+      group_results_;
 };
 
 }  // namespace evstore

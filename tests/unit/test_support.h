@@ -1,0 +1,49 @@
+// Helpers for storage tests: temporary data directories and synchronous
+// appends.
+#ifndef EVSTORE_TESTS_UNIT_TEST_SUPPORT_H_
+#define EVSTORE_TESTS_UNIT_TEST_SUPPORT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/event_log.h"
+
+namespace evstore::testing {
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+EventLogOptions TestOptions(const std::string& dir);
+
+// Appends and waits for the callback.
+absl::StatusOr<AppendResult> AppendSync(EventLog& log, AppendBatch batch);
+
+// A random (version 4) event id.
+EventId RandomId();
+
+// An event with a small JSON payload.
+ProposedEvent MakeEvent(std::string type = "TimeSeriesValuesChanged",
+                        std::string data = R"({"value":1})");
+
+// A one-stream batch of `count` events.
+AppendBatch OneStream(std::string customer, std::string stream, size_t count,
+                      ExpectedRevision expected = ExpectedRevision::Any());
+
+// Reads the whole feed forwards.
+std::vector<RecordedEvent> ReadAll(EventLog& log, const std::string& customer);
+
+}  // namespace evstore::testing
+
+#endif  // EVSTORE_TESTS_UNIT_TEST_SUPPORT_H_

@@ -1,5 +1,6 @@
 #include "storage/append_sequencer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -41,12 +42,31 @@ void AppendSequencer::BeginGroup(int64_t recorded_at_micros) {
   if (stream_heads_.size() > stream_cache_limit_) stream_heads_.clear();
 }
 
+void AppendSequencer::Put(Family family, std::string key, std::string value) {
+  group_records_[family].emplace_back(std::move(key), std::move(value));
+}
+
 void AppendSequencer::SealGroup(rocksdb::WriteBatch* out) {
   for (auto& [customer, state] : customers_) {
     if (!state.record_dirty) continue;
-    out->Put(rocks_->meta, keys::SegmentKey(customer, state.segment),
-             keys::EncodeSegmentRecord(state.record));
+    Put(kMeta, keys::SegmentKey(customer, state.segment),
+        keys::EncodeSegmentRecord(state.record));
     state.record_dirty = false;
+  }
+  rocksdb::ColumnFamilyHandle* const handles[kFamilies] = {
+      rocks_->events, rocks_->streams, rocks_->ids, rocks_->meta};
+  for (int family = 0; family < kFamilies; ++family) {
+    std::vector<Record>& records = group_records_[family];
+    // Stable: a key put twice in one group (a segment record) keeps its
+    // last value, as it would unsorted.
+    std::stable_sort(records.begin(), records.end(),
+                     [](const Record& a, const Record& b) {
+                       return a.first < b.first;
+                     });
+    for (const Record& record : records) {
+      out->Put(handles[family], record.first, record.second);
+    }
+    records.clear();
   }
 }
 
@@ -298,14 +318,13 @@ absl::StatusOr<AppendSequencer::CustomerState*> AppendSequencer::LoadCustomer(
 }
 
 void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
-                                   FeedPosition position, uint64_t bytes,
-                                   rocksdb::WriteBatch* out) {
+                                   FeedPosition position, uint64_t bytes) {
   const uint64_t segment = (position.value() - 1) / segment_events_;
   const bool starts_segment = position.value() == segment * segment_events_ + 1;
   if (starts_segment) {
     if (state->record_dirty) {
-      out->Put(rocks_->meta, keys::SegmentKey(customer, state->segment),
-               keys::EncodeSegmentRecord(state->record));
+      Put(kMeta, keys::SegmentKey(customer, state->segment),
+          keys::EncodeSegmentRecord(state->record));
     }
     state->segment = segment;
     state->record = keys::SegmentRecord{position, position,
@@ -319,8 +338,7 @@ void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
   state->record_dirty = true;
 }
 
-SequencedAppend AppendSequencer::Sequence(AppendBatch batch,
-                                          rocksdb::WriteBatch* out) {
+SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
   SequencedAppend sequenced;
   if (absl::Status s = CheckShape(batch); !s.ok()) {
     sequenced.result = s;
@@ -387,9 +405,9 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch,
   } else {
     customer = directory_->NextKey();
     directory_->Add(batch.customer, customer);
-    out->Put(rocks_->meta, keys::CustomerByNameKey(batch.customer),
-             keys::EncodeCustomerKey(customer));
-    out->Put(rocks_->meta, keys::CustomerByKeyKey(customer), batch.customer);
+    Put(kMeta, keys::CustomerByNameKey(batch.customer),
+        keys::EncodeCustomerKey(customer));
+    Put(kMeta, keys::CustomerByKeyKey(customer), batch.customer);
     customers_[customer].head = FeedPosition(0);
   }
   absl::StatusOr<CustomerState*> state_or = LoadCustomer(customer);
@@ -407,20 +425,17 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch,
   sequenced.events.reserve(total);
   FeedPosition position = state->head;
   uint32_t index_in_append = 0;
-  std::string value;
   for (size_t i = 0; i < batch.writes.size(); ++i) {
     StreamWrite& write = batch.writes[i];
     const StreamRevision first_revision = heads[i].Next();
-    out->Put(rocks_->streams,
-             keys::StreamRunKey(customer, write.stream, first_revision),
-             keys::EncodeStreamRunValue(position.Next(),
-                                        static_cast<uint32_t>(
-                                            write.events.size())));
+    Put(kStreams, keys::StreamRunKey(customer, write.stream, first_revision),
+        keys::EncodeStreamRunValue(
+            position.Next(), static_cast<uint32_t>(write.events.size())));
     StreamRevision revision = heads[i];
     for (ProposedEvent& event : write.events) {
       position = position.Next();
       revision = revision.Next();
-      value.clear();
+      std::string value;
       codec::EncodeEvent(
           customer, position,
           codec::EventFields{revision, recorded_at_micros_, index_in_append++,
@@ -428,11 +443,12 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch,
                              write.stream, event.type, event.content_type,
                              &event.metadata, event.data},
           &value);
-      out->Put(rocks_->events, keys::EventKey(customer, position), value);
+      const size_t value_size = value.size();
+      Put(kEvents, keys::EventKey(customer, position), std::move(value));
       std::string id_key = keys::IdKey(customer, event.id);
-      out->Put(rocks_->ids, id_key, keys::EncodePosition(position));
-      group_ids_.emplace(std::move(id_key), position);
-      AddToSegment(customer, state, position, value.size(), out);
+      group_ids_.emplace(id_key, position);
+      Put(kIds, std::move(id_key), keys::EncodePosition(position));
+      AddToSegment(customer, state, position, value_size);
 
       auto recorded = std::make_shared<RecordedEvent>();
       recorded->customer = batch.customer;

@@ -44,13 +44,16 @@ class AppendSequencer {
   void BeginGroup(int64_t recorded_at_micros);
 
   // Decides `batch`: rejects it (result holds the error, nothing is added to
-  // `out`), answers it as a duplicate (nothing added), or assigns positions
-  // and revisions and adds all of its records to `out`. Consumes the data of
-  // `batch`.
-  SequencedAppend Sequence(AppendBatch batch, rocksdb::WriteBatch* out);
+  // the group), answers it as a duplicate (nothing added), or assigns
+  // positions and revisions and adds all of its records to the group.
+  // Consumes the data of `batch`.
+  SequencedAppend Sequence(AppendBatch batch);
 
-  // Adds the group's bookkeeping records (segment index) to `out`; call once
-  // after the last Sequence of the group, before writing `out`.
+  // Puts the group's records, and its bookkeeping records (segment index),
+  // into `out`, sorted by key within each column family: memtable inserts in
+  // key order reuse the skip list's search path, which makes them several
+  // times cheaper than inserts in arrival order (customers interleave, ids
+  // are random). Call once after the last Sequence of the group.
   void SealGroup(rocksdb::WriteBatch* out);
 
   // Ends the group after `out` was written to RocksDB.
@@ -84,9 +87,13 @@ class AppendSequencer {
   // Accounts one new event in its segment; puts a segment record that the
   // event closes into `out`.
   void AddToSegment(CustomerKey customer, CustomerState* state,
-                    FeedPosition position, uint64_t bytes,
-                    rocksdb::WriteBatch* out);
+                    FeedPosition position, uint64_t bytes);
   rocksdb::Iterator* StreamsIterator();
+
+  // The records of the current group, per column family, before sorting.
+  enum Family { kEvents, kStreams, kIds, kMeta, kFamilies };
+  using Record = std::pair<std::string, std::string>;
+  void Put(Family family, std::string key, std::string value);
 
   // Constant after construction.
   RocksHandles* const rocks_;
@@ -95,6 +102,7 @@ class AppendSequencer {
   const size_t stream_cache_limit_;
 
   int64_t recorded_at_micros_ = 0;
+  std::vector<Record> group_records_[kFamilies];
   absl::flat_hash_map<CustomerKey, CustomerState> customers_;
   // An iterator over the streams family as of the group's start (created on
   // first use in a group): it sees every earlier group.

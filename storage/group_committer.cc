@@ -139,7 +139,7 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
     sequencer_->BeginGroup(NextRecordedAt());
     for (PendingAppend& p : pending) {
       group.entries.push_back(SequencedEntry{
-          sequencer_->Sequence(std::move(p.batch), &batch), std::move(p.done),
+          sequencer_->Sequence(std::move(p.batch)), std::move(p.done),
           p.bytes, AppendState::kQueued});
     }
     sequencer_->SealGroup(&batch);

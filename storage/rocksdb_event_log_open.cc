@@ -42,7 +42,12 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (whole_key_bloom) {
+    // Point lookups of mostly absent keys (every new event id is looked up
+    // before it is written): bloom filters answer the misses, in SST files
+    // and in the memtable, without searching.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    family.memtable_whole_key_filtering = true;
+    family.memtable_prefix_bloom_size_ratio = 0.1;
   }
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return family;

@@ -59,10 +59,9 @@ void AppendSequencer::SealGroup(rocksdb::WriteBatch* out) {
     std::vector<Record>& records = group_records_[family];
     // Stable: a key put twice in one group (a segment record) keeps its
     // last value, as it would unsorted.
-    std::stable_sort(records.begin(), records.end(),
-                     [](const Record& a, const Record& b) {
-                       return a.first < b.first;
-                     });
+    std::stable_sort(
+        records.begin(), records.end(),
+        [](const Record& a, const Record& b) { return a.first < b.first; });
     for (const Record& record : records) {
       out->Put(handles[family], record.first, record.second);
     }
@@ -142,7 +141,8 @@ absl::Status AppendSequencer::FindIds(
   for (size_t k = 0; k < to_read.size(); ++k) {
     if (statuses[k].IsNotFound()) continue;
     if (!statuses[k].ok()) return ToStatus(statuses[k], "reading the id index");
-    std::optional<FeedPosition> position = keys::ParsePosition(values[k].ToStringView());
+    std::optional<FeedPosition> position =
+        keys::ParsePosition(values[k].ToStringView());
     if (!position) return absl::DataLossError("malformed id index entry");
     (*hits)[read_index[k]] = *position;
   }
@@ -164,7 +164,8 @@ absl::StatusOr<AppendResult> AppendSequencer::DuplicateResult(
   }
   const FeedPosition last = first.Plus(hits.size() - 1);
 
-  if (auto it = group_results_.find(std::make_pair(customer, first)); it != group_results_.end()) {
+  if (auto it = group_results_.find(std::make_pair(customer, first));
+      it != group_results_.end()) {
     const AppendResult& original = it->second;
     if (original.last_position != last ||
         original.streams.size() != batch.writes.size()) {
@@ -242,8 +243,8 @@ absl::StatusOr<StreamRevision> AppendSequencer::StreamHead(
     return it->second;
   }
   rocksdb::Iterator* iter = StreamsIterator();
-  iter->SeekForPrev(keys::StreamRunKey(customer, stream,
-                                       StreamRevision(UINT64_MAX)));
+  iter->SeekForPrev(
+      keys::StreamRunKey(customer, stream, StreamRevision(UINT64_MAX)));
   StreamRevision head;
   if (iter->Valid() && iter->key().starts_with(prefix)) {
     std::optional<StreamRevision> first = keys::ParseStreamRunKeyRevision(
@@ -252,8 +253,8 @@ absl::StatusOr<StreamRevision> AppendSequencer::StreamHead(
         first ? keys::ParseStreamRunValue(*first, iter->value().ToStringView())
               : std::nullopt;
     if (!run) {
-      return absl::DataLossError(
-          absl::StrCat("malformed stream index entry for \"", AsAbsl(stream), "\""));
+      return absl::DataLossError(absl::StrCat(
+          "malformed stream index entry for \"", AsAbsl(stream), "\""));
     }
     head = run->last_revision();
   } else if (!iter->status().ok()) {
@@ -278,9 +279,10 @@ absl::Status AppendSequencer::CheckExpected(size_t write_index,
           actual.value()));
     case ExpectedRevision::Kind::kStreamExists:
       if (actual.value() > 0) return absl::OkStatus();
-      return absl::FailedPreconditionError(absl::StrCat(
-          label, ": expected the stream to exist, but it has no events "
-                 "(revision 0)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(label,
+                       ": expected the stream to exist, but it has no events "
+                       "(revision 0)"));
     case ExpectedRevision::Kind::kExact:
       if (actual == expected.revision) return absl::OkStatus();
       return absl::FailedPreconditionError(absl::StrCat(
@@ -307,10 +309,10 @@ absl::StatusOr<AppendSequencer::CustomerState*> AppendSequencer::LoadCustomer(
     } else if (!s.IsNotFound()) {
       return ToStatus(s, "reading the segment index");
     } else {
-      return absl::DataLossError(absl::StrCat(
-          "segment ", state.segment, " of customer #", customer.value(),
-          " holding its head position ", state.head.value(),
-          " has no index record"));
+      return absl::DataLossError(
+          absl::StrCat("segment ", state.segment, " of customer #",
+                       customer.value(), " holding its head position ",
+                       state.head.value(), " has no index record"));
     }
   }
   state.record_loaded = true;
@@ -327,8 +329,7 @@ void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
           keys::EncodeSegmentRecord(state->record));
     }
     state->segment = segment;
-    state->record = keys::SegmentRecord{position, position,
-                                        recorded_at_micros_,
+    state->record = keys::SegmentRecord{position, position, recorded_at_micros_,
                                         recorded_at_micros_, 0};
   }
   assert(state->segment == segment);
@@ -370,9 +371,9 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
     }
     if (found > 0) {
       sequenced.result = absl::AlreadyExistsError(absl::StrCat(
-          "this append mixes recorded and new event ids: event #",
-          first_found, " of the append (counting across writes) is already "
-                       "recorded at feed position ",
+          "this append mixes recorded and new event ids: event #", first_found,
+          " of the append (counting across writes) is already "
+          "recorded at feed position ",
           hits[first_found]->value(), ", event #", first_new,
           " is new; nothing was written"));
       return sequenced;
@@ -429,8 +430,8 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
     StreamWrite& write = batch.writes[i];
     const StreamRevision first_revision = heads[i].Next();
     Put(kStreams, keys::StreamRunKey(customer, write.stream, first_revision),
-        keys::EncodeStreamRunValue(
-            position.Next(), static_cast<uint32_t>(write.events.size())));
+        keys::EncodeStreamRunValue(position.Next(),
+                                   static_cast<uint32_t>(write.events.size())));
     StreamRevision revision = heads[i];
     for (ProposedEvent& event : write.events) {
       position = position.Next();
@@ -464,8 +465,8 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
       sequenced.events.push_back(std::move(recorded));
     }
     stream_heads_[keys::StreamRunPrefix(customer, write.stream)] = revision;
-    result.streams.push_back({std::move(write.stream), first_revision,
-                              revision});
+    result.streams.push_back(
+        {std::move(write.stream), first_revision, revision});
   }
   state->head = position;
   result.last_position = position;

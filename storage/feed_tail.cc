@@ -38,7 +38,8 @@ FeedTail::ReadOutcome FeedTail::ReadAfter(
   return ReadOutcome::kOk;
 }
 
-bool FeedTail::AwaitAfter(FeedPosition after, std::weak_ptr<TailWaiter> waiter) {
+bool FeedTail::AwaitAfter(FeedPosition after,
+                          std::weak_ptr<TailWaiter> waiter) {
   absl::MutexLock lock(&mu_);
   if (head_ > after || closed_) return true;
   // Subscribers that left without being woken leave expired entries behind;
@@ -52,7 +53,8 @@ bool FeedTail::AwaitAfter(FeedPosition after, std::weak_ptr<TailWaiter> waiter) 
   return false;
 }
 
-void FeedTail::Publish(std::vector<std::shared_ptr<const RecordedEvent>> events) {
+void FeedTail::Publish(
+    std::vector<std::shared_ptr<const RecordedEvent>> events) {
   if (events.empty()) return;
   std::vector<std::weak_ptr<TailWaiter>> to_wake;
   {

@@ -56,10 +56,9 @@ class FeedTail {
   // Appends to `out`, in feed order, the visible events with positions after
   // `after`, at most `max_events` of them and stopping after the event that
   // reaches `max_bytes` of data. Appends nothing when there are none.
-  ReadOutcome ReadAfter(FeedPosition after, size_t max_events,
-                        size_t max_bytes,
-                        std::vector<std::shared_ptr<const RecordedEvent>>* out)
-      const;
+  ReadOutcome ReadAfter(
+      FeedPosition after, size_t max_events, size_t max_bytes,
+      std::vector<std::shared_ptr<const RecordedEvent>>* out) const;
 
   // If events after `after` are visible (or the tail is closed), returns true
   // and registers nothing. Otherwise registers `waiter` to be told once when

@@ -138,9 +138,9 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
   if (failure.ok()) {
     sequencer_->BeginGroup(NextRecordedAt());
     for (PendingAppend& p : pending) {
-      group.entries.push_back(SequencedEntry{
-          sequencer_->Sequence(std::move(p.batch)), std::move(p.done),
-          p.bytes, AppendState::kQueued});
+      group.entries.push_back(
+          SequencedEntry{sequencer_->Sequence(std::move(p.batch)),
+                         std::move(p.done), p.bytes, AppendState::kQueued});
     }
     sequencer_->SealGroup(&batch);
     if (batch.Count() > 0) {
@@ -189,8 +189,8 @@ void GroupCommitter::SyncLoop() {
       // sequential file and SyncWAL syncs all of it that exists.
       rocksdb::Status s = rocks_->db->SyncWAL();
       if (!s.ok()) {
-        sync_failure = absl::UnavailableError(
-            absl::StrCat("fsync of the write-ahead log failed: ", s.ToString()));
+        sync_failure = absl::UnavailableError(absl::StrCat(
+            "fsync of the write-ahead log failed: ", s.ToString()));
         FailStop(sync_failure);
       }
     }
@@ -205,9 +205,9 @@ void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
   for (SequencedEntry& entry : group.entries) {
     if (!failure.ok()) {
       // Never acknowledge what may not be durable, duplicates included.
-      entry.sequenced.result = absl::UnavailableError(absl::StrCat(
-          "the append was not committed: ", failure.message(),
-          "; retrying with the same event ids is safe"));
+      entry.sequenced.result = absl::UnavailableError(
+          absl::StrCat("the append was not committed: ", failure.message(),
+                       "; retrying with the same event ids is safe"));
       continue;
     }
     entry.state = AppendState::kDurable;

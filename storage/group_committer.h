@@ -105,7 +105,7 @@ class GroupCommitter {
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Until acked.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool commit_done_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);  // Fail-stop cause.
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);       // Fail-stop cause.
   std::deque<Group> written_ ABSL_GUARDED_BY(mu_);  // Awaiting fsync.
 
   std::thread commit_thread_;

@@ -69,8 +69,8 @@ std::string StreamRunKey(CustomerKey customer, std::string_view stream,
 // The prefix shared by all runs of one stream.
 std::string StreamRunPrefix(CustomerKey customer, std::string_view stream);
 // Extracts the first revision from a key that starts with StreamRunPrefix.
-std::optional<StreamRevision> ParseStreamRunKeyRevision(
-    std::string_view key, size_t prefix_size);
+std::optional<StreamRevision> ParseStreamRunKeyRevision(std::string_view key,
+                                                        size_t prefix_size);
 
 struct StreamRun {
   StreamRevision first_revision;

@@ -46,18 +46,19 @@ absl::Status ValidateText(std::string_view text, std::string_view field,
   }
   if (text.size() > max_bytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(field), " is ", text.size(), " bytes long; at most ",
-                     max_bytes, " are allowed"));
+        absl::StrCat(AsAbsl(field), " is ", text.size(),
+                     " bytes long; at most ", max_bytes, " are allowed"));
   }
   for (size_t i = 0; i < text.size();) {
     const size_t at = i;
     const int32_t cp = DecodeCodePoint(text, i);
     if (cp < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(AsAbsl(field), " is not valid UTF-8 (at byte ", at, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          AsAbsl(field), " is not valid UTF-8 (at byte ", at, ")"));
     }
     if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
-      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " contains a control character (at byte ", at, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          AsAbsl(field), " contains a control character (at byte ", at, ")"));
     }
   }
   return absl::OkStatus();
@@ -71,16 +72,17 @@ absl::Status ValidateCustomerName(std::string_view name,
     return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " is empty"));
   }
   if (name.size() > kMaxCustomerNameBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(field), " is ", name.size(), " characters long; at most ",
-                     kMaxCustomerNameBytes, " are allowed"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        AsAbsl(field), " is ", name.size(), " characters long; at most ",
+        kMaxCustomerNameBytes, " are allowed"));
   }
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), " \"", AsAbsl(name.substr(0, kMaxCustomerNameBytes)),
+      return absl::InvalidArgumentError(absl::StrCat(
+          AsAbsl(field), " \"", AsAbsl(name.substr(0, kMaxCustomerNameBytes)),
           "\" has an invalid character at index ", i,
           "; allowed are lowercase letters, digits, '-', '_' and '.'"));
     }

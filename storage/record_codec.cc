@@ -101,8 +101,7 @@ void EncodeEvent(CustomerKey customer, FeedPosition position,
   }
   PutBytes(out, fields.data);
   const uint64_t sum =
-      Checksum(customer, position,
-               std::string_view(*out).substr(body_start));
+      Checksum(customer, position, std::string_view(*out).substr(body_start));
   for (int i = 0; i < 8; ++i) {
     (*out)[start + 1 + i] = static_cast<char>((sum >> (8 * i)) & 0xFF);
   }
@@ -112,10 +111,9 @@ absl::StatusOr<EventView> DecodeEvent(CustomerKey customer,
                                       FeedPosition position,
                                       std::string_view value) {
   const auto corrupt = [&](std::string_view what) {
-    return absl::DataLossError(
-        absl::StrCat("stored event at feed position ", position.value(),
-                     " of customer #", customer.value(), " is corrupt: ",
-                     AsAbsl(what)));
+    return absl::DataLossError(absl::StrCat(
+        "stored event at feed position ", position.value(), " of customer #",
+        customer.value(), " is corrupt: ", AsAbsl(what)));
   };
   if (value.size() < kHeaderSize) return corrupt("value too short");
   const auto version = static_cast<uint8_t>(value[0]);

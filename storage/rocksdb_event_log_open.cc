@@ -30,8 +30,8 @@ rocksdb::CompressionType BestCompression() {
 }
 
 rocksdb::ColumnFamilyOptions FamilyOptions(
-    const EventLogOptions& options, const std::shared_ptr<rocksdb::Cache>& cache,
-    bool whole_key_bloom) {
+    const EventLogOptions& options,
+    const std::shared_ptr<rocksdb::Cache>& cache, bool whole_key_bloom) {
   rocksdb::ColumnFamilyOptions family;
   family.write_buffer_size = options.write_buffer_bytes;
   family.max_write_buffer_number = 4;
@@ -76,9 +76,9 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
   uint64_t segment_events = options.segment_events;
   {
     std::string value;
-    rocksdb::Status s = log->rocks_.db->Get(
-        rocksdb::ReadOptions(), log->rocks_.meta, keys::kSegmentEventsKey,
-        &value);
+    rocksdb::Status s =
+        log->rocks_.db->Get(rocksdb::ReadOptions(), log->rocks_.meta,
+                            keys::kSegmentEventsKey, &value);
     if (s.ok() && value.size() == 8) {
       segment_events = keys::ReadU64(value.data());
     } else if (!s.IsNotFound()) {
@@ -125,8 +125,8 @@ absl::Status RocksEventLog::OpenDatabase() {
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
 
   std::vector<std::string> existing;
-  rocksdb::Status list = rocksdb::DB::ListColumnFamilies(
-      rocksdb::DBOptions(), dir, &existing);
+  rocksdb::Status list =
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &existing);
   if (list.ok()) {
     // An existing database must be ours: it has our meta family.
     bool has_meta = false;
@@ -177,8 +177,7 @@ absl::Status RocksEventLog::CheckOrWriteFormat() {
                                      keys::kFormatKey, &value);
   if (s.ok()) {
     int version = 0;
-    if (!absl::SimpleAtoi(value, &version) ||
-        version != keys::kFormatVersion) {
+    if (!absl::SimpleAtoi(value, &version) || version != keys::kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data directory ", options_.data_dir, " has storage format version ",
           value, "; this evstored reads version ", keys::kFormatVersion,
@@ -224,9 +223,9 @@ absl::Status RocksEventLog::RecoverCustomers() {
           keys::ParseEventKey(events->key().ToStringView());
       if (parts && parts->customer == *key) head = parts->position;
     } else if (!events->status().ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "cannot recover the feed of ", name, ": ",
-          events->status().ToString()));
+      return absl::DataLossError(absl::StrCat("cannot recover the feed of ",
+                                              name, ": ",
+                                              events->status().ToString()));
     }
     directory_.Add(name, *key);
     sequencer_->SetFeedHead(*key, head);

@@ -273,7 +273,8 @@ absl::StatusOr<LookupResult> RocksEventLog::Lookup(
     for (size_t i = 0; i < ids.size(); ++i) {
       if (statuses[i].IsNotFound()) continue;
       if (!statuses[i].ok()) return ReadError(statuses[i], "reading ids");
-      std::optional<FeedPosition> p = keys::ParsePosition(values[i].ToStringView());
+      std::optional<FeedPosition> p =
+          keys::ParsePosition(values[i].ToStringView());
       if (!p) return absl::DataLossError("malformed id index entry");
       if (*p <= head) id_positions[i] = *p;  // durable ones only
     }
@@ -309,7 +310,8 @@ absl::StatusOr<LookupResult> RocksEventLog::Lookup(
     if (!present[i]) result.missing_ids.push_back(ids[i]);
   }
   for (size_t i = 0; i < positions.size(); ++i) {
-    if (!present[ids.size() + i]) result.missing_positions.push_back(positions[i]);
+    if (!present[ids.size() + i])
+      result.missing_positions.push_back(positions[i]);
   }
   return result;
 }

@@ -3,7 +3,6 @@
 // expected revisions, retries, mixed-id appends, reopen) and compares every
 // outcome and, at the end, every feed, stream and id lookup.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -48,7 +47,8 @@ class Model {
     if (found == total) {
       // Must be exactly one earlier append, same shape.
       auto original = originals_.find(FirstId(batch));
-      if (original == originals_.end() || !SameShape(original->second.first, batch)) {
+      if (original == originals_.end() ||
+          !SameShape(original->second.first, batch)) {
         return absl::StatusCode::kAlreadyExists;
       }
       *result = original->second.second;
@@ -59,7 +59,8 @@ class Model {
     for (const auto& w : batch.writes) {
       const StreamRevision head = c.heads[w.stream];
       switch (w.expected.kind) {
-        case ExpectedRevision::Kind::kAny: break;
+        case ExpectedRevision::Kind::kAny:
+          break;
         case ExpectedRevision::Kind::kNoStream:
           if (head.value() != 0) return absl::StatusCode::kFailedPrecondition;
           break;
@@ -67,7 +68,8 @@ class Model {
           if (head.value() == 0) return absl::StatusCode::kFailedPrecondition;
           break;
         case ExpectedRevision::Kind::kExact:
-          if (head != w.expected.revision) return absl::StatusCode::kFailedPrecondition;
+          if (head != w.expected.revision)
+            return absl::StatusCode::kFailedPrecondition;
           break;
       }
     }
@@ -90,15 +92,21 @@ class Model {
     return absl::StatusCode::kOk;
   }
 
-  const std::map<std::string, ModelCustomer>& customers() const { return customers_; }
+  const std::map<std::string, ModelCustomer>& customers() const {
+    return customers_;
+  }
 
  private:
-  static EventId FirstId(const AppendBatch& b) { return b.writes[0].events[0].id; }
+  static EventId FirstId(const AppendBatch& b) {
+    return b.writes[0].events[0].id;
+  }
   static bool SameShape(const AppendBatch& a, const AppendBatch& b) {
-    if (a.customer != b.customer || a.writes.size() != b.writes.size()) return false;
+    if (a.customer != b.customer || a.writes.size() != b.writes.size())
+      return false;
     for (size_t i = 0; i < a.writes.size(); ++i) {
       if (a.writes[i].stream != b.writes[i].stream ||
-          a.writes[i].events.size() != b.writes[i].events.size()) return false;
+          a.writes[i].events.size() != b.writes[i].events.size())
+        return false;
       for (size_t j = 0; j < a.writes[i].events.size(); ++j) {
         if (a.writes[i].events[j].id != b.writes[i].events[j].id) return false;
       }
@@ -112,8 +120,9 @@ class Model {
 
 }  // namespace
 
-TEST_CASE("the event log behaves like the reference model under random "
-          "operations") {
+TEST_CASE(
+    "the event log behaves like the reference model under random "
+    "operations") {
   // EVSTORE_TEST_SEED replays a failed run.
   const char* seed_env = std::getenv("EVSTORE_TEST_SEED");
   const uint64_t seed =
@@ -147,22 +156,35 @@ TEST_CASE("the event log behaves like the reference model under random "
       StreamWrite write;
       write.stream = chosen[w];
       StreamRevision head;
-      if (auto c = model_customers.find(batch.customer); c != model_customers.end()) {
-        if (auto h = c->second.heads.find(write.stream); h != c->second.heads.end()) {
+      if (auto c = model_customers.find(batch.customer);
+          c != model_customers.end()) {
+        if (auto h = c->second.heads.find(write.stream);
+            h != c->second.heads.end()) {
           head = h->second;
         }
       }
       switch (pick(6)) {
-        case 0: write.expected = ExpectedRevision::NoStream(); break;
-        case 1: write.expected = ExpectedRevision::StreamExists(); break;
-        case 2: write.expected = ExpectedRevision::Exact(head); break;
-        case 3: write.expected = ExpectedRevision::Exact(StreamRevision(pick(4))); break;
-        default: write.expected = ExpectedRevision::Any(); break;
+        case 0:
+          write.expected = ExpectedRevision::NoStream();
+          break;
+        case 1:
+          write.expected = ExpectedRevision::StreamExists();
+          break;
+        case 2:
+          write.expected = ExpectedRevision::Exact(head);
+          break;
+        case 3:
+          write.expected = ExpectedRevision::Exact(StreamRevision(pick(4)));
+          break;
+        default:
+          write.expected = ExpectedRevision::Any();
+          break;
       }
       const size_t events = 1 + pick(4);
       for (size_t e = 0; e < events; ++e) {
-        write.events.push_back(MakeEvent("T" + std::to_string(pick(3)),
-                                         "{\"n\":" + std::to_string(rng() % 1000) + "}"));
+        write.events.push_back(
+            MakeEvent("T" + std::to_string(pick(3)),
+                      "{\"n\":" + std::to_string(rng() % 1000) + "}"));
       }
       batch.writes.push_back(std::move(write));
     }
@@ -187,7 +209,8 @@ TEST_CASE("the event log behaves like the reference model under random "
         batches.push_back(random_batch());
       }
     }
-    std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(batches.size());
+    std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(
+        batches.size());
     for (size_t b = 0; b < batches.size(); ++b) {
       log->Append(batches[b], [&promises, b](absl::StatusOr<AppendResult> r) {
         promises[b].set_value(std::move(r));
@@ -207,8 +230,10 @@ TEST_CASE("the event log behaves like the reference model under random "
       REQUIRE(actual->streams.size() == expected.streams.size());
       for (size_t s = 0; s < expected.streams.size(); ++s) {
         REQUIRE(actual->streams[s].stream == expected.streams[s].stream);
-        REQUIRE(actual->streams[s].first_revision == expected.streams[s].first_revision);
-        REQUIRE(actual->streams[s].last_revision == expected.streams[s].last_revision);
+        REQUIRE(actual->streams[s].first_revision ==
+                expected.streams[s].first_revision);
+        REQUIRE(actual->streams[s].last_revision ==
+                expected.streams[s].last_revision);
       }
       if (!expected.duplicate) history.push_back(batches[b]);
     }

@@ -1,9 +1,9 @@
 // Behaviour of the RocksDB event log through its public contract.
 #include "storage/event_log.h"
 
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
+#include <catch2/catch.hpp>
 #include <future>
 #include <thread>
 
@@ -35,8 +35,8 @@ AppendBatch TwoStreams(const std::string& customer, ExpectedRevision first,
                        ExpectedRevision second) {
   AppendBatch batch;
   batch.customer = customer;
-  StreamWrite a{"contract/DS000068/nominations", first,
-                {MakeEvent(), MakeEvent()}};
+  StreamWrite a{
+      "contract/DS000068/nominations", first, {MakeEvent(), MakeEvent()}};
   StreamWrite b{"contract/DS000068/forecast", second, {MakeEvent()}};
   batch.writes.push_back(std::move(a));
   batch.writes.push_back(std::move(b));
@@ -60,8 +60,9 @@ TEST_CASE("appends get dense feed positions and per-stream revisions") {
   REQUIRE(r1->streams[1].first_revision == StreamRevision(1));
   REQUIRE(r1->streams[1].last_revision == StreamRevision(1));
 
-  auto r2 = AppendSync(*log, TwoStreams("orsted-dk", ExpectedRevision::Exact(StreamRevision(2)),
-                                        ExpectedRevision::StreamExists()));
+  auto r2 = AppendSync(
+      *log, TwoStreams("orsted-dk", ExpectedRevision::Exact(StreamRevision(2)),
+                       ExpectedRevision::StreamExists()));
   REQUIRE(r2.ok());
   REQUIRE(r2->first_position == FeedPosition(4));
   REQUIRE(r2->last_position == FeedPosition(6));
@@ -86,15 +87,17 @@ TEST_CASE("an append with one failing expected revision writes nothing") {
   REQUIRE(AppendSync(*log, TwoStreams("gasum", ExpectedRevision::Any(),
                                       ExpectedRevision::Any()))
               .ok());
-  auto r = AppendSync(*log, TwoStreams("gasum", ExpectedRevision::Exact(StreamRevision(2)),
-                                       ExpectedRevision::NoStream()));
+  auto r = AppendSync(
+      *log, TwoStreams("gasum", ExpectedRevision::Exact(StreamRevision(2)),
+                       ExpectedRevision::NoStream()));
   REQUIRE(r.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(Contains(r.status().message(), "contract/DS000068/forecast"));
   REQUIRE(Contains(r.status().message(), "revision 1"));
   REQUIRE(ReadAll(*log, "gasum").size() == 3);
   REQUIRE(log->Head("gasum") == FeedPosition(3));
   // The next append continues without a gap.
-  auto next = AppendSync(*log, OneStream("gasum", "contract/DS000068/forecast", 1));
+  auto next =
+      AppendSync(*log, OneStream("gasum", "contract/DS000068/forecast", 1));
   REQUIRE(next.ok());
   REQUIRE(next->first_position == FeedPosition(4));
   REQUIRE(next->streams[0].first_revision == StreamRevision(2));
@@ -104,19 +107,31 @@ TEST_CASE("every kind of expected revision is enforced with a clear message") {
   TempDir dir;
   auto log = OpenLog(dir);
   const std::string s = "contract/DS000068/nominations";
-  auto exists = AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::StreamExists()));
+  auto exists = AppendSync(
+      *log, OneStream("gasum", s, 1, ExpectedRevision::StreamExists()));
   REQUIRE(exists.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(Contains(exists.status().message(), "revision 0"));
-  REQUIRE(AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::Exact(StreamRevision(0)))).ok());
-  auto none = AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::NoStream()));
+  REQUIRE(
+      AppendSync(*log, OneStream("gasum", s, 1,
+                                 ExpectedRevision::Exact(StreamRevision(0))))
+          .ok());
+  auto none =
+      AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::NoStream()));
   REQUIRE(none.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(Contains(none.status().message(), s));
-  auto exact = AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::Exact(StreamRevision(5))));
+  auto exact = AppendSync(
+      *log,
+      OneStream("gasum", s, 1, ExpectedRevision::Exact(StreamRevision(5))));
   REQUIRE(exact.status().code() == absl::StatusCode::kFailedPrecondition);
   REQUIRE(Contains(exact.status().message(), "expected revision 5"));
   REQUIRE(Contains(exact.status().message(), "actual revision is 1"));
-  REQUIRE(AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::Exact(StreamRevision(1)))).ok());
-  REQUIRE(AppendSync(*log, OneStream("gasum", s, 1, ExpectedRevision::StreamExists())).ok());
+  REQUIRE(
+      AppendSync(*log, OneStream("gasum", s, 1,
+                                 ExpectedRevision::Exact(StreamRevision(1))))
+          .ok());
+  REQUIRE(AppendSync(*log,
+                     OneStream("gasum", s, 1, ExpectedRevision::StreamExists()))
+              .ok());
   REQUIRE(log->Head("gasum") == FeedPosition(3));
 }
 
@@ -137,7 +152,8 @@ TEST_CASE("a retried append returns the original result and writes nothing") {
     REQUIRE(again->duplicate);
     REQUIRE(again->first_position == original.first_position);
     REQUIRE(again->last_position == original.last_position);
-    REQUIRE(again->streams[0].last_revision == original.streams[0].last_revision);
+    REQUIRE(again->streams[0].last_revision ==
+            original.streams[0].last_revision);
     REQUIRE(log->Head("orsted-dk") == FeedPosition(5));
   }
   auto log = OpenLog(dir);  // and after a restart
@@ -225,7 +241,8 @@ TEST_CASE("customers have separate feeds, streams and ids") {
   REQUIRE(lookup.ok());
   REQUIRE(lookup->events.size() == 2);
   REQUIRE(lookup->events[0].customer == "gasum");
-  REQUIRE(lookup->missing_positions == std::vector<FeedPosition>{FeedPosition(3)});
+  REQUIRE(lookup->missing_positions ==
+          std::vector<FeedPosition>{FeedPosition(3)});
   REQUIRE(ReadAll(*log, "nobody").empty());
   REQUIRE(log->Head("nobody") == FeedPosition(0));
 }
@@ -255,8 +272,9 @@ TEST_CASE("feed reads go forwards and backwards, filtered and bounded") {
   REQUIRE(back->events[2].position == FeedPosition(8));
 
   limits.max_events = 100;
-  auto past_end = log->ReadFeed("gasum", FeedPosition(50),
-                                ReadDirection::kForwards, limits, EventFilter());
+  auto past_end =
+      log->ReadFeed("gasum", FeedPosition(50), ReadDirection::kForwards, limits,
+                    EventFilter());
   REQUIRE(past_end.ok());
   REQUIRE(past_end->events.empty());
   REQUIRE(past_end->end);
@@ -341,8 +359,9 @@ TEST_CASE("lookups report what is missing") {
   const EventId known = batch.writes[0].events[1].id;
   REQUIRE(AppendSync(*log, batch).ok());
   const EventId unknown = testing::RandomId();
-  auto r = log->Lookup("gasum", {unknown, known},
-                       {FeedPosition(0), FeedPosition(1), FeedPosition(9)}, false);
+  auto r =
+      log->Lookup("gasum", {unknown, known},
+                  {FeedPosition(0), FeedPosition(1), FeedPosition(9)}, false);
   REQUIRE(r.ok());
   REQUIRE(r->events.size() == 2);
   REQUIRE(r->events[0].id == known);
@@ -366,8 +385,9 @@ TEST_CASE("reopening recovers heads, stream revisions and customers") {
   REQUIRE(log->Head("orsted-dk") == FeedPosition(6));
   REQUIRE(log->Head("gasum") == FeedPosition(1));
   REQUIRE(log->Tail("orsted-dk")->head() == FeedPosition(6));
-  auto r = AppendSync(*log, OneStream("orsted-dk", "a", 1,
-                                      ExpectedRevision::Exact(StreamRevision(4))));
+  auto r =
+      AppendSync(*log, OneStream("orsted-dk", "a", 1,
+                                 ExpectedRevision::Exact(StreamRevision(4))));
   REQUIRE(r.ok());
   REQUIRE(r->first_position == FeedPosition(7));
   REQUIRE(r->streams[0].first_revision == StreamRevision(5));
@@ -392,14 +412,21 @@ TEST_CASE("an incompatible format version is refused") {
     rocksdb::DBOptions options;
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names).ok());
-    for (auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    REQUIRE(
+        rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names)
+            .ok());
+    for (auto& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles, &db).ok());
+    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles,
+                              &db)
+                .ok());
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] == keys::kMetaFamily) {
-        REQUIRE(db->Put(rocksdb::WriteOptions(), handles[i], keys::kFormatKey, "99").ok());
+        REQUIRE(
+            db->Put(rocksdb::WriteOptions(), handles[i], keys::kFormatKey, "99")
+                .ok());
       }
     }
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -412,17 +439,24 @@ TEST_CASE("an incompatible format version is refused") {
 
 TEST_CASE("a corrupted stored event is reported, not served") {
   TempDir dir;
-  { auto log = OpenLog(dir);
-    REQUIRE(AppendSync(*log, OneStream("gasum", "s", 3)).ok()); }
+  {
+    auto log = OpenLog(dir);
+    REQUIRE(AppendSync(*log, OneStream("gasum", "s", 3)).ok());
+  }
   {
     rocksdb::DBOptions options;
     std::vector<std::string> names;
-    REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names).ok());
+    REQUIRE(
+        rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names)
+            .ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (auto& name : names)
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles, &db).ok());
+    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles,
+                              &db)
+                .ok());
     for (size_t i = 0; i < names.size(); ++i) {
       if (names[i] != keys::kEventsFamily) continue;
       std::string value;
@@ -442,8 +476,9 @@ TEST_CASE("a corrupted stored event is reported, not served") {
   REQUIRE(lookup.status().code() == absl::StatusCode::kDataLoss);
 }
 
-TEST_CASE("concurrent producers get unique dense positions and the tail sees "
-          "every event once, in order") {
+TEST_CASE(
+    "concurrent producers get unique dense positions and the tail sees "
+    "every event once, in order") {
   TempDir dir;
   auto log = OpenLog(dir);
   auto tail = log->Tail("orsted-dk");
@@ -454,9 +489,9 @@ TEST_CASE("concurrent producers get unique dense positions and the tail sees "
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < kAppends; ++i) {
-        auto r = AppendSync(*log, OneStream("orsted-dk",
-                                            "contract/" + std::to_string(t),
-                                            1 + i % 3));
+        auto r = AppendSync(
+            *log,
+            OneStream("orsted-dk", "contract/" + std::to_string(t), 1 + i % 3));
         REQUIRE(r.ok());
         results[t].push_back(*r);
       }
@@ -494,7 +529,8 @@ TEST_CASE("identical appends racing in one group are written once") {
   AppendBatch batch = OneStream("gasum", "s", 2);
   std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(20);
   for (auto& p : promises) {
-    log->Append(batch, [&p](absl::StatusOr<AppendResult> r) { p.set_value(r); });
+    log->Append(batch,
+                [&p](absl::StatusOr<AppendResult> r) { p.set_value(r); });
   }
   int originals = 0;
   for (auto& p : promises) {
@@ -531,13 +567,16 @@ TEST_CASE("the segment index records position ranges and sizes") {
   }
   rocksdb::DBOptions db_options;
   std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(db_options, options.data_dir, &names).ok());
+  REQUIRE(rocksdb::DB::ListColumnFamilies(db_options, options.data_dir, &names)
+              .ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (auto& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (auto& name : names)
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   REQUIRE(rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, families,
-                                       &handles, &db).ok());
+                                       &handles, &db)
+              .ok());
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == keys::kMetaFamily) meta = handles[i];
@@ -546,7 +585,8 @@ TEST_CASE("the segment index records position ranges and sizes") {
   for (uint64_t seg = 0; seg < 3; ++seg) {
     std::string value;
     REQUIRE(db->Get(rocksdb::ReadOptions(), meta,
-                    keys::SegmentKey(CustomerKey(1), seg), &value).ok());
+                    keys::SegmentKey(CustomerKey(1), seg), &value)
+                .ok());
     auto record = keys::ParseSegmentRecord(value);
     REQUIRE(record);
     REQUIRE(record->first_position == FeedPosition(expected[seg][0]));

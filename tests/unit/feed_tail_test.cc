@@ -1,8 +1,7 @@
 #include "storage/feed_tail.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 
 using namespace evstore;
 

@@ -1,8 +1,7 @@
 #include "storage/key_format.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <vector>
 
 using namespace evstore;
@@ -29,8 +28,9 @@ TEST_CASE("event keys round-trip and reject wrong sizes") {
   REQUIRE_FALSE(keys::ParseEventKey("short"));
 }
 
-TEST_CASE("a stream's runs sort together, by revision, apart from streams "
-          "that extend its name") {
+TEST_CASE(
+    "a stream's runs sort together, by revision, apart from streams "
+    "that extend its name") {
   const CustomerKey c(3);
   std::vector<std::string> keys_in_order = {
       keys::StreamRunKey(c, "contract/DS1", StreamRevision(1)),

@@ -31,9 +31,9 @@ TEST_CASE("stream names are 1-256 bytes of UTF-8 without control characters") {
   REQUIRE_FALSE(ValidateStreamName("\x7f").ok());
   REQUIRE_FALSE(ValidateStreamName("\xc2\x85").ok());  // U+0085 (NEL)
   REQUIRE_FALSE(ValidateStreamName("\xff\xfe").ok());
-  REQUIRE_FALSE(ValidateStreamName("\xc0\xaf").ok());  // overlong '/'
+  REQUIRE_FALSE(ValidateStreamName("\xc0\xaf").ok());      // overlong '/'
   REQUIRE_FALSE(ValidateStreamName("\xed\xa0\x80").ok());  // surrogate
-  REQUIRE_FALSE(ValidateStreamName("\xe2\x82").ok());  // truncated
+  REQUIRE_FALSE(ValidateStreamName("\xe2\x82").ok());      // truncated
 }
 
 TEST_CASE("event ids parse the canonical UUID form only") {

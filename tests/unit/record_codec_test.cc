@@ -9,13 +9,13 @@ namespace {
 std::string Encode(CustomerKey c, FeedPosition p, const EventId& id,
                    const EventMetadata& metadata) {
   std::string value;
-  codec::EncodeEvent(c, p,
-                     codec::EventFields{StreamRevision(3), 1764200000000000, 1,
-                                        2, &id, "contract/DS000068/nominations",
-                                        "NominationResponseReceived",
-                                        "application/json", &metadata,
-                                        R"({"status":"16G"})"},
-                     &value);
+  codec::EncodeEvent(
+      c, p,
+      codec::EventFields{StreamRevision(3), 1764200000000000, 1, 2, &id,
+                         "contract/DS000068/nominations",
+                         "NominationResponseReceived", "application/json",
+                         &metadata, R"({"status":"16G"})"},
+      &value);
   return value;
 }
 
@@ -24,7 +24,8 @@ std::string Encode(CustomerKey c, FeedPosition p, const EventId& id,
 TEST_CASE("an encoded event decodes to the same fields") {
   const EventId id = *EventId::Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
   const EventMetadata metadata = {{"source", "egssport"}, {"tso", "Energinet"}};
-  const std::string value = Encode(CustomerKey(1), FeedPosition(42), id, metadata);
+  const std::string value =
+      Encode(CustomerKey(1), FeedPosition(42), id, metadata);
   auto view = codec::DecodeEvent(CustomerKey(1), FeedPosition(42), value);
   REQUIRE(view.ok());
   REQUIRE(view->revision == StreamRevision(3));
@@ -50,7 +51,8 @@ TEST_CASE("an encoded event decodes to the same fields") {
 TEST_CASE("every flipped byte of an envelope is detected as data loss") {
   const EventId id = *EventId::Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
   const EventMetadata metadata = {{"k", "v"}};
-  const std::string value = Encode(CustomerKey(1), FeedPosition(42), id, metadata);
+  const std::string value =
+      Encode(CustomerKey(1), FeedPosition(42), id, metadata);
   for (size_t i = 1; i < value.size(); ++i) {
     std::string damaged = value;
     damaged[i] = static_cast<char>(damaged[i] ^ 0x5A);
@@ -63,7 +65,8 @@ TEST_CASE("every flipped byte of an envelope is detected as data loss") {
 TEST_CASE("an envelope read under another key is detected") {
   const EventId id = *EventId::Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
   const EventMetadata metadata;
-  const std::string value = Encode(CustomerKey(1), FeedPosition(42), id, metadata);
+  const std::string value =
+      Encode(CustomerKey(1), FeedPosition(42), id, metadata);
   REQUIRE(codec::DecodeEvent(CustomerKey(1), FeedPosition(43), value)
               .status()
               .code() == absl::StatusCode::kDataLoss);
@@ -77,9 +80,9 @@ TEST_CASE("truncated envelopes and unknown versions are rejected") {
   const EventMetadata metadata;
   std::string value = Encode(CustomerKey(1), FeedPosition(1), id, metadata);
   for (size_t len = 0; len < value.size(); ++len) {
-    REQUIRE_FALSE(
-        codec::DecodeEvent(CustomerKey(1), FeedPosition(1), value.substr(0, len))
-            .ok());
+    REQUIRE_FALSE(codec::DecodeEvent(CustomerKey(1), FeedPosition(1),
+                                     value.substr(0, len))
+                      .ok());
   }
   value[0] = 9;
   REQUIRE(codec::DecodeEvent(CustomerKey(1), FeedPosition(1), value)

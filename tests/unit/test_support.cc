@@ -1,7 +1,6 @@
 #include "tests/unit/test_support.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <future>
 #include <random>
@@ -47,7 +46,8 @@ EventId RandomId() {
   EventId::Bytes bytes;
   for (size_t i = 0; i < bytes.size(); i += 8) {
     const uint64_t r = rng();
-    for (size_t k = 0; k < 8; ++k) bytes[i + k] = static_cast<uint8_t>(r >> (8 * k));
+    for (size_t k = 0; k < 8; ++k)
+      bytes[i + k] = static_cast<uint8_t>(r >> (8 * k));
   }
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | 0x40);
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);

@@ -1,0 +1,133 @@
+#include "server/event_store_service.h"
+
+#include <utility>
+
+#include "server/proto_conversion.h"
+#include "server/read_reactor.h"
+#include "server/status_mapping.h"
+#include "server/subscription_reactor.h"
+#include "spdlog/spdlog.h"
+
+namespace evstore::server {
+namespace {
+
+// A write reactor that only reports an error (for requests that fail
+// validation before any streaming starts).
+template <typename Response>
+class FailedWriteReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit FailedWriteReactor(grpc::Status status) {
+    this->Finish(std::move(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
+                                     WorkerPool* live_pool,
+                                     HousekeepingTimer* timer, Options options)
+    : log_(log),
+      disk_pool_(disk_pool),
+      live_pool_(live_pool),
+      timer_(timer),
+      options_(std::move(options)) {}
+
+void EventStoreService::BeginShutdown() { sessions_.ShutdownAll(); }
+
+grpc::ServerUnaryReactor* EventStoreService::Append(
+    grpc::CallbackServerContext* context, const v1::AppendRequest* request,
+    v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<AppendBatch> batch = ToAppendBatch(*request, options_.limits);
+  if (!batch.ok()) {
+    reactor->Finish(ToGrpcStatus(batch.status()));
+    return reactor;
+  }
+  // The call (with `response`) lives until Finish, even when the client
+  // cancels meanwhile, so the callback may use both.
+  log_->Append(*std::move(batch),
+               [reactor, response](absl::StatusOr<AppendResult> result) {
+                 if (!result.ok()) {
+                   reactor->Finish(ToGrpcStatus(result.status()));
+                   return;
+                 }
+                 ToProto(*result, response);
+                 reactor->Finish(grpc::Status::OK);
+               });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+EventStoreService::AppendSession(grpc::CallbackServerContext* context) {
+  return new AppendSessionReactor(log_, options_.limits, &sessions_);
+}
+
+grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
+    grpc::CallbackServerContext* context, const v1::ReadRequest* request) {
+  absl::StatusOr<ReadParams> params = ValidateReadRequest(*request);
+  if (!params.ok()) {
+    return new FailedWriteReactor<v1::ReadResponse>(
+        ToGrpcStatus(params.status()));
+  }
+  return new ReadReactor(log_, disk_pool_, *std::move(params));
+}
+
+grpc::ServerUnaryReactor* EventStoreService::GetEvents(
+    grpc::CallbackServerContext* context, const v1::GetEventsRequest* request,
+    v1::GetEventsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<LookupParams> params = ValidateGetEventsRequest(*request);
+  if (!params.ok()) {
+    reactor->Finish(ToGrpcStatus(params.status()));
+    return reactor;
+  }
+  const bool queued = disk_pool_->Schedule(
+      [this, reactor, response, query = *std::move(params)] {
+        absl::StatusOr<LookupResult> result = log_->Lookup(
+            query.customer, query.ids, query.positions, query.include_data);
+        if (!result.ok()) {
+          spdlog::warn("lookup in the feed of {} failed: {}", query.customer,
+                       result.status().ToString());
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        response->mutable_events()->Reserve(
+            static_cast<int>(result->events.size()));
+        for (RecordedEvent& event : result->events) {
+          ToProto(std::move(event), response->add_events());
+        }
+        for (const EventId& id : result->missing_ids) {
+          response->add_missing_ids(id.ToString());
+        }
+        for (FeedPosition position : result->missing_positions) {
+          response->add_missing_positions(position.value());
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!queued) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  }
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
+    grpc::CallbackServerContext* context,
+    const v1::SubscribeRequest* request) {
+  absl::StatusOr<SubscriptionParams> params =
+      ValidateSubscribeRequest(*request);
+  if (!params.ok()) {
+    return new FailedWriteReactor<v1::SubscribeResponse>(
+        ToGrpcStatus(params.status()));
+  }
+  const SubscriptionEnv env{
+      .log = log_,
+      .disk_pool = disk_pool_,
+      .live_pool = live_pool_,
+      .timer = timer_,
+      .default_heartbeat_interval = options_.default_heartbeat_interval};
+  return new SubscriptionReactor(env, *std::move(params));
+}
+
+}  // namespace evstore::server

@@ -1,0 +1,68 @@
+// EventStoreService: the evstore.v1.EventStoreService on the gRPC callback
+// API. Validates requests, hands them to the EventLog and streams the
+// results back; it never blocks a gRPC thread (disk reads run on pools).
+#ifndef EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
+#define EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
+
+#include "absl/time/time.h"
+#include "evstore/v1/evstore.grpc.pb.h"
+#include "server/append_session_reactor.h"
+#include "server/housekeeping_timer.h"
+#include "server/request_validation.h"
+#include "server/worker_pool.h"
+#include "storage/event_log.h"
+
+namespace evstore::server {
+
+class EventStoreService final : public v1::EventStoreService::CallbackService {
+ public:
+  struct Options {
+    RequestLimits limits;
+    // For subscriptions that leave heartbeat_interval_ms at 0.
+    absl::Duration default_heartbeat_interval = absl::Seconds(5);
+  };
+
+  // Every pointer must outlive the service and every call it served: stop
+  // the gRPC server first, then the pools and the timer, then the log.
+  // `disk_pool` runs blocking reads (Read, GetEvents, catch-up);
+  // `live_pool` runs live-tail fetches of subscriptions.
+  EventStoreService(EventLog* log, WorkerPool* disk_pool,
+                    WorkerPool* live_pool, HousekeepingTimer* timer,
+                    Options options);
+  EventStoreService(const EventStoreService&) = delete;
+  EventStoreService& operator=(const EventStoreService&) = delete;
+
+  // Ends the open AppendSessions (UNAVAILABLE once their accepted requests
+  // are answered) and makes new ones end at once. Subscriptions end on their
+  // own when the log closes its tails.
+  void BeginShutdown();
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
+  grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
+  AppendSession(grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<v1::ReadResponse>* Read(
+      grpc::CallbackServerContext* context,
+      const v1::ReadRequest* request) override;
+  grpc::ServerUnaryReactor* GetEvents(grpc::CallbackServerContext* context,
+                                      const v1::GetEventsRequest* request,
+                                      v1::GetEventsResponse* response) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+
+ private:
+  // Constant after construction.
+  EventLog* const log_;
+  WorkerPool* const disk_pool_;
+  WorkerPool* const live_pool_;
+  HousekeepingTimer* const timer_;
+  const Options options_;
+
+  AppendSessionRegistry sessions_;
+};
+
+}  // namespace evstore::server
+
+#endif  // EVSTORE_SERVER_EVENT_STORE_SERVICE_H_

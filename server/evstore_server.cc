@@ -1,0 +1,117 @@
+#include "server/evstore_server.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "spdlog/spdlog.h"
+
+namespace evstore::server {
+namespace {
+
+// How often the housekeeping timer checks subscriptions for heartbeats.
+constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(50);
+
+// Bytes a request may carry beyond max_append_bytes: protobuf framing, event
+// ids, content types, stream names and the like.
+constexpr int64_t kRequestOverheadBytes = int64_t{1} << 20;
+constexpr int64_t kPerEventOverheadBytes = 600;
+
+int MaxReceiveMessageSize(const RequestLimits& limits) {
+  const int64_t size =
+      static_cast<int64_t>(limits.max_append_bytes) + kRequestOverheadBytes +
+      static_cast<int64_t>(limits.max_append_events) * kPerEventOverheadBytes;
+  return static_cast<int>(std::min<int64_t>(size, INT_MAX));
+}
+
+// Live fetches are short CPU work (copying events from memory into
+// messages); one thread per core, at least two.
+int LiveThreads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 2u, 16u));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
+    const ServerConfig& config) {
+  std::unique_ptr<EvstoreServer> server(new EvstoreServer());
+
+  EventLogOptions log_options;
+  log_options.data_dir = config.data_dir;
+  log_options.durability = config.durability;
+  absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options);
+  if (!log.ok()) {
+    return absl::Status(
+        log.status().code(),
+        absl::StrCat("cannot open the event log in \"", config.data_dir,
+                     "\": ", log.status().message()));
+  }
+  server->log_ = *std::move(log);
+
+  server->disk_pool_ =
+      std::make_unique<WorkerPool>("disk-read", config.reader_threads);
+  server->live_pool_ = std::make_unique<WorkerPool>("live", LiveThreads());
+  server->timer_ = std::make_unique<HousekeepingTimer>(kHousekeepingPeriod);
+  server->service_ = std::make_unique<EventStoreService>(
+      server->log_.get(), server->disk_pool_.get(), server->live_pool_.get(),
+      server->timer_.get(),
+      EventStoreService::Options{
+          .limits = config.limits,
+          .default_heartbeat_interval = config.heartbeat_interval});
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(MaxReceiveMessageSize(config.limits));
+  // Without this, a second evstored could bind the same port and silently
+  // take half of the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             config.max_concurrent_streams);
+  // Keepalive: find dead peers of long-lived subscriptions, and let clients
+  // ping every 10 s (also between calls) without being disconnected.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  server->grpc_server_ = builder.BuildAndStart();
+  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+    // The destructor closes the log and stops the threads.
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", config.listen,
+        " (the address is in use or not available on this host)"));
+  }
+  return server;
+}
+
+EvstoreServer::~EvstoreServer() {
+  Shutdown(absl::Now());
+  if (grpc_server_ != nullptr) grpc_server_->Wait();
+}
+
+void EvstoreServer::Shutdown(absl::Time deadline) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (log_ != nullptr) log_->Close();
+  if (service_ != nullptr) service_->BeginShutdown();
+  if (grpc_server_ != nullptr) grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  if (timer_ != nullptr) timer_->Stop();
+  if (live_pool_ != nullptr) live_pool_->Stop();
+  if (disk_pool_ != nullptr) disk_pool_->Stop();
+}
+
+void EvstoreServer::Wait() {
+  if (grpc_server_ != nullptr) grpc_server_->Wait();
+}
+
+}  // namespace evstore::server

@@ -1,0 +1,69 @@
+// EvstoreServer: evstored as an object. Opens the event log, serves the
+// EventStoreService over gRPC, and shuts both down in order.
+#ifndef EVSTORE_SERVER_EVSTORE_SERVER_H_
+#define EVSTORE_SERVER_EVSTORE_SERVER_H_
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "server/event_store_service.h"
+#include "server/housekeeping_timer.h"
+#include "server/server_config.h"
+#include "server/worker_pool.h"
+#include "storage/event_log.h"
+
+namespace evstore::server {
+
+class EvstoreServer {
+ public:
+  // Opens the log in config.data_dir and starts serving on config.listen.
+  // Errors: the log's Open error with the directory named (FAILED_PRECONDITION
+  // when another process holds it or the format is incompatible), or
+  // UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<EvstoreServer>> Start(
+      const ServerConfig& config);
+
+  EvstoreServer(const EvstoreServer&) = delete;
+  EvstoreServer& operator=(const EvstoreServer&) = delete;
+  // Shuts down (with no grace period) unless that was done, then waits.
+  ~EvstoreServer();
+
+  // The bound port (the chosen one when config.listen had port 0).
+  int port() const { return port_; }
+
+  // Graceful shutdown, in order:
+  //  1. close the log: queued appends commit and are answered, new ones fail
+  //     with UNAVAILABLE, tails close so subscriptions end with UNAVAILABLE;
+  //  2. end append sessions (UNAVAILABLE once their replies are written);
+  //  3. stop gRPC: no new calls; calls still open at `deadline` are
+  //     cancelled;
+  //  4. stop the timer and the pools.
+  // Idempotent and thread-safe; later calls return at once.
+  void Shutdown(absl::Time deadline);
+
+  // Blocks until Shutdown has stopped the gRPC server.
+  void Wait();
+
+ private:
+  EvstoreServer() = default;
+
+  // Destroyed in reverse order: gRPC first, the log last.
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<WorkerPool> disk_pool_;
+  std::unique_ptr<WorkerPool> live_pool_;
+  std::unique_ptr<HousekeepingTimer> timer_;
+  std::unique_ptr<EventStoreService> service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int port_ = 0;
+
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+}  // namespace evstore::server
+
+#endif  // EVSTORE_SERVER_EVSTORE_SERVER_H_

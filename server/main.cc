@@ -1,0 +1,169 @@
+// evstored: the evstore gRPC server.
+//
+// Exit codes: 0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the
+// server cannot start (the event log cannot be opened, the address cannot be
+// bound, the port file cannot be written); 2 for an invalid configuration.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/evstore_server.h"
+#include "server/server_config.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+// Calls still open this long after a shutdown signal are cancelled.
+constexpr absl::Duration kShutdownGracePeriod = absl::Seconds(5);
+
+// Prints "evstored: <message>" as one line on stderr.
+void PrintError(absl::string_view message) {
+  const std::string line = absl::StrReplaceAll(message, {{"\n", " "}});
+  std::fprintf(stderr, "evstored: %s\n", line.c_str());
+}
+
+// Writes "<port>\n" to `path` atomically: readers see no file or all of it.
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << '\n';
+    out.close();
+    if (!out) {
+      std::remove(temporary.c_str());
+      return absl::UnavailableError(
+          absl::StrCat("cannot write the port file \"", temporary, "\""));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename \"", temporary, "\" to \"", path,
+                     "\": ", std::strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+// SIGINT and SIGTERM write their number to this pipe (the self-pipe trick:
+// write() is async-signal-safe), and main waits on its read end. A handler,
+// unlike sigwait with blocked signals, also works when a signal is delivered
+// to a thread that some library started before main.
+int signal_pipe[2] = {-1, -1};
+
+extern "C" void OnShutdownSignal(int signal_number) {
+  const int saved_errno = errno;
+  const unsigned char byte = static_cast<unsigned char>(signal_number);
+  [[maybe_unused]] const ssize_t written = write(signal_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+absl::Status InstallSignalHandlers() {
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot create a pipe: ", std::strerror(errno)));
+  }
+  struct sigaction action = {};
+  action.sa_handler = OnShutdownSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  if (sigaction(SIGINT, &action, nullptr) != 0 ||
+      sigaction(SIGTERM, &action, nullptr) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "cannot install the signal handlers: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// Blocks until SIGINT or SIGTERM arrives; returns its number.
+int WaitForShutdownSignal() {
+  unsigned char byte = 0;
+  while (true) {
+    const ssize_t n = read(signal_pipe[0], &byte, 1);
+    if (n == 1) return byte;
+    if (n < 0 && errno == EINTR) continue;
+    return SIGTERM;  // The pipe broke; shut down rather than spin.
+  }
+}
+
+void SetUpLogging(spdlog::level::level_enum level) {
+  auto logger = spdlog::stderr_color_mt("evstored");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  logger->set_level(level);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  using evstore::server::EvstoreServer;
+  using evstore::server::ServerConfig;
+
+  // Debian's Abseil tracks lock ordering for deadlock detection on every
+  // Mutex (gRPC's included), which costs a global lock per Mutex created and
+  // destroyed; a production server does not pay for it (tests still do).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  absl::StatusOr<ServerConfig> config =
+      evstore::server::LoadServerConfig(argc, argv);
+  if (!config.ok()) {
+    PrintError(config.status().message());
+    return 2;
+  }
+  SetUpLogging(config->log_level);
+  if (config->durability == evstore::Durability::kBuffered) {
+    spdlog::warn(
+        "durability is 'buffered': appends are acknowledged before they are "
+        "fsync'd and may be lost if the machine fails");
+  }
+
+  // Before the server starts, so that a signal during startup is not lost.
+  if (absl::Status status = InstallSignalHandlers(); !status.ok()) {
+    PrintError(status.message());
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<EvstoreServer>> server =
+      EvstoreServer::Start(*config);
+  if (!server.ok()) {
+    PrintError(server.status().message());
+    return 1;
+  }
+  const std::string address =
+      evstore::server::WithPort(config->listen, (*server)->port());
+  spdlog::info("evstored listening on {} (data dir {}, durability {})",
+               address, config->data_dir,
+               evstore::server::DurabilityName(config->durability));
+
+  if (!config->port_file.empty()) {
+    absl::Status status = WritePortFile(config->port_file, (*server)->port());
+    if (!status.ok()) {
+      PrintError(status.message());
+      server->reset();
+      return 1;
+    }
+  }
+
+  const int signal_number = WaitForShutdownSignal();
+  spdlog::info("received {}, shutting down", strsignal(signal_number));
+  (*server)->Shutdown(absl::Now() + kShutdownGracePeriod);
+  (*server)->Wait();
+  server->reset();
+  spdlog::info("evstored stopped");
+  return 0;
+}

@@ -1,0 +1,456 @@
+#include "server/server_config.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "storage/absl_string_view.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve gRPC on, as host:port or [ipv6]:port. Port 0 "
+          "picks a free port (see --port_file).");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "Directory of the event log; created when missing. Only one "
+          "evstored may use a directory at a time.");
+ABSL_FLAG(std::string, durability, "fsync",
+          "When an append is acknowledged: 'fsync' (after the write-ahead "
+          "log is fsync'd: survives power loss) or 'buffered' (after it is "
+          "handed to the operating system: survives a crash of evstored but "
+          "not of the machine; an explicit relaxation).");
+ABSL_FLAG(int64_t, heartbeat_interval_ms, 5000,
+          "Idle time in milliseconds after which a subscription gets a "
+          "heartbeat, unless it asks for its own interval (100 to 3600000).");
+ABSL_FLAG(int64_t, max_event_bytes, int64_t{1} << 20,
+          "Most bytes of data of one event.");
+ABSL_FLAG(int64_t, max_append_events, 10000,
+          "Most events of one append, over all its stream writes.");
+ABSL_FLAG(int64_t, max_append_bytes, int64_t{16} << 20,
+          "Most bytes of one append: data, types, and metadata keys and "
+          "values of all its events.");
+ABSL_FLAG(int64_t, max_metadata_entries, 64,
+          "Most metadata entries of one event.");
+ABSL_FLAG(int64_t, max_metadata_bytes, int64_t{16} << 10,
+          "Most bytes of metadata keys and values of one event.");
+ABSL_FLAG(int64_t, max_concurrent_streams, 10000,
+          "Most concurrent calls (HTTP/2 streams) per client connection; each "
+          "open subscription or append session is one.");
+ABSL_FLAG(int64_t, reader_threads, 2,
+          "Threads for blocking disk reads (Read, GetEvents and subscription "
+          "catch-up).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, once serving, the bound port and a newline are written to "
+          "this file (atomically: a temporary file is renamed).");
+ABSL_FLAG(std::string, log_level, "info",
+          "Log level: trace, debug, info, warn, error, critical or off.");
+
+namespace evstore::server {
+namespace {
+
+// Every flag of evstored; each may also be set by EVSTORE_<NAME IN CAPS>.
+constexpr absl::string_view kFlagNames[] = {
+    "listen",           "data_dir",
+    "durability",       "heartbeat_interval_ms",
+    "max_event_bytes",  "max_append_events",
+    "max_append_bytes", "max_metadata_entries",
+    "max_metadata_bytes", "max_concurrent_streams",
+    "reader_threads",   "port_file",
+    "log_level",
+};
+
+// Usage flags that absl's parser handles itself (they print and exit). They
+// never take the next argument as their value.
+constexpr absl::string_view kAbslUsageFlags[] = {
+    "help",    "helpfull", "helpshort",       "helppackage",
+    "helpon",  "helpmatch", "version",        "only_check_args",
+};
+// absl's flag-file flags, also left to absl's parser.
+constexpr absl::string_view kAbslFileFlags[] = {"flagfile", "fromenv",
+                                               "tryfromenv", "undefok"};
+
+bool Contains(const auto& names, absl::string_view name) {
+  for (absl::string_view candidate : names) {
+    if (name == candidate) return true;
+  }
+  return false;
+}
+
+std::string EnvironmentVariableName(absl::string_view flag) {
+  return absl::StrCat("EVSTORE_", absl::AsciiStrToUpper(flag));
+}
+
+absl::Status SetFlag(absl::string_view name, absl::string_view value,
+                     absl::string_view source) {
+  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": unknown flag --", name, " (see --help)"));
+  }
+  std::string error;
+  if (!flag->ParseFrom(value, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", error));
+  }
+  return absl::OkStatus();
+}
+
+// The flags whose value came from the environment (and not the command
+// line), so that errors can say where a bad value came from.
+using EnvironmentFlags = absl::flat_hash_set<std::string>;
+
+absl::Status ApplyEnvironment(EnvironmentFlags* from_environment) {
+  for (absl::string_view name : kFlagNames) {
+    const std::string variable = EnvironmentVariableName(name);
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) continue;
+    absl::Status status =
+        SetFlag(name, value, absl::StrCat("environment variable ", variable));
+    if (!status.ok()) return status;
+    from_environment->insert(std::string(name));
+  }
+  return absl::OkStatus();
+}
+
+// Checks and applies the command line before absl's parser sees it, because
+// absl's parser exits with status 1 on a bad value and evstored exits with 2
+// on every configuration error. Usage and flag-file flags are left to absl.
+absl::Status ApplyCommandLine(int argc, char* argv[],
+                              EnvironmentFlags* from_environment) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      if (i + 1 < argc) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unexpected argument \"", argv[i + 1], "\" (evstored takes only flags)"));
+      }
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unexpected argument \"", arg, "\" (evstored takes only flags)"));
+    }
+    arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
+    absl::string_view name = arg;
+    std::optional<absl::string_view> value;
+    if (const size_t equals = arg.find('='); equals != absl::string_view::npos) {
+      name = arg.substr(0, equals);
+      value = arg.substr(equals + 1);
+    }
+    if (Contains(kAbslUsageFlags, name)) continue;
+    if (Contains(kAbslFileFlags, name)) {
+      if (!value.has_value()) ++i;  // Its value is the next argument.
+      continue;
+    }
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    if (!value.has_value()) {
+      if (flag->IsOfType<bool>()) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("missing value for --", name));
+      }
+    }
+    absl::Status status =
+        SetFlag(name, *value, absl::StrCat("--", name, "=", *value));
+    if (!status.ok()) return status;
+    from_environment->erase(std::string(name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(absl::string_view flag, int64_t value, int64_t min,
+                        int64_t max) {
+  if (value >= min && value <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", value,
+                                                 " is out of range; allowed "
+                                                 "are ",
+                                                 min, " to ", max));
+}
+
+std::optional<spdlog::level::level_enum> ParseLogLevel(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "trace") return spdlog::level::trace;
+  if (lower == "debug") return spdlog::level::debug;
+  if (lower == "info") return spdlog::level::info;
+  if (lower == "warn" || lower == "warning") return spdlog::level::warn;
+  if (lower == "error") return spdlog::level::err;
+  if (lower == "critical") return spdlog::level::critical;
+  if (lower == "off") return spdlog::level::off;
+  return std::nullopt;
+}
+
+bool IsHostChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '.' || c == '_';
+}
+
+bool IsIpv6Char(char c) {
+  return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' ||
+         c == '.';
+}
+
+// `status`, naming the environment variable when the value came from there.
+absl::Status WithSource(absl::Status status, absl::string_view flag,
+                        const EnvironmentFlags& from_environment) {
+  if (status.ok() || !from_environment.contains(std::string(flag))) {
+    return status;
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), " (set by ",
+                                   EnvironmentVariableName(flag), ")"));
+}
+
+// The flags as a ServerConfig, checking ranges.
+absl::StatusOr<ServerConfig> ConfigFromFlags(
+    const EnvironmentFlags& from_environment) {
+  constexpr int64_t kGiB = int64_t{1} << 30;
+  ServerConfig config;
+
+  config.listen = absl::GetFlag(FLAGS_listen);
+  absl::Status status = ValidateListenAddress(config.listen);
+  if (!status.ok()) return WithSource(status, "listen", from_environment);
+
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (config.data_dir.empty()) {
+    return WithSource(absl::InvalidArgumentError("--data_dir: must not be empty"),
+                      "data_dir", from_environment);
+  }
+
+  const std::string durability = absl::GetFlag(FLAGS_durability);
+  if (durability == "fsync") {
+    config.durability = Durability::kFsync;
+  } else if (durability == "buffered") {
+    config.durability = Durability::kBuffered;
+  } else {
+    return WithSource(
+        absl::InvalidArgumentError(
+            absl::StrCat("--durability: \"", durability,
+                         "\" is not a durability; use fsync or buffered")),
+        "durability", from_environment);
+  }
+
+  struct Limit {
+    absl::string_view flag;
+    int64_t value;
+    int64_t min;
+    int64_t max;
+  };
+  const Limit limits[] = {
+      {"heartbeat_interval_ms", absl::GetFlag(FLAGS_heartbeat_interval_ms),
+       kMinHeartbeatIntervalMs, kMaxHeartbeatIntervalMs},
+      {"max_event_bytes", absl::GetFlag(FLAGS_max_event_bytes), 1, kGiB},
+      {"max_append_events", absl::GetFlag(FLAGS_max_append_events), 1,
+       10'000'000},
+      // The gRPC receive limit is this plus framing and must fit an int.
+      {"max_append_bytes", absl::GetFlag(FLAGS_max_append_bytes), 1, kGiB},
+      {"max_metadata_entries", absl::GetFlag(FLAGS_max_metadata_entries), 0,
+       1'000'000},
+      {"max_metadata_bytes", absl::GetFlag(FLAGS_max_metadata_bytes), 0,
+       kGiB},
+      {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams),
+       1, std::numeric_limits<int32_t>::max()},
+      {"reader_threads", absl::GetFlag(FLAGS_reader_threads), 1, 256},
+  };
+  for (const Limit& limit : limits) {
+    status = CheckRange(limit.flag, limit.value, limit.min, limit.max);
+    if (!status.ok()) return WithSource(status, limit.flag, from_environment);
+  }
+  config.heartbeat_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_heartbeat_interval_ms));
+  config.limits.max_event_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  config.limits.max_append_events =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_append_events));
+  config.limits.max_append_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_append_bytes));
+  config.limits.max_metadata_entries =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_entries));
+  config.limits.max_metadata_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_metadata_bytes));
+  config.max_concurrent_streams =
+      static_cast<int>(absl::GetFlag(FLAGS_max_concurrent_streams));
+  config.reader_threads = static_cast<int>(absl::GetFlag(FLAGS_reader_threads));
+
+  config.port_file = absl::GetFlag(FLAGS_port_file);
+
+  const std::string log_level = absl::GetFlag(FLAGS_log_level);
+  const std::optional<spdlog::level::level_enum> level =
+      ParseLogLevel(log_level);
+  if (!level.has_value()) {
+    return WithSource(
+        absl::InvalidArgumentError(absl::StrCat(
+            "--log_level: \"", log_level,
+            "\" is not a level; use trace, debug, info, warn, error, "
+            "critical or off")),
+        "log_level", from_environment);
+  }
+  config.log_level = *level;
+  return config;
+}
+
+constexpr char kUsage[] =
+    "evstored: the evstore event store server.\n"
+    "\n"
+    "Usage: evstored [--flag=value ...]\n"
+    "\n"
+    "Every flag can also be set with the environment variable\n"
+    "EVSTORE_<FLAG IN UPPER CASE> (e.g. EVSTORE_DATA_DIR); the command line\n"
+    "wins. SIGINT or SIGTERM shut the server down gracefully.\n"
+    "Exit codes: 0 after a shutdown, 1 when the server cannot start, 2 for an\n"
+    "invalid configuration.";
+
+// Appends `text` word-wrapped to lines of at most `width` columns, each
+// starting with `indent`.
+void AppendWrapped(absl::string_view text, absl::string_view indent,
+                   size_t width, std::string* out) {
+  size_t column = 0;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (column > 0 && column + 1 + word.size() > width) {
+      out->append("\n");
+      column = 0;
+    }
+    if (column == 0) {
+      absl::StrAppend(out, indent, word);
+      column = indent.size() + word.size();
+    } else {
+      absl::StrAppend(out, " ", word);
+      column += 1 + word.size();
+    }
+  }
+  out->append("\n");
+}
+
+// --help: every flag of evstored with its variable, default and meaning.
+// (absl's own --help exits with status 1 and lists flags by source file.)
+std::string HelpText() {
+  std::string text = absl::StrCat(kUsage, "\n\nFlags:\n");
+  for (absl::string_view name : kFlagNames) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    const bool is_string = flag->IsOfType<std::string>();
+    absl::StrAppend(&text, "  --", name, "=<", is_string ? "string" : "integer",
+                    ">  (", EnvironmentVariableName(name), "; default ",
+                    is_string ? absl::StrCat("\"", flag->DefaultValue(), "\"")
+                              : flag->DefaultValue(),
+                    ")\n");
+    AppendWrapped(flag->Help(), "      ", 78, &text);
+  }
+  absl::StrAppend(&text,
+                  "\nabsl's --helpfull, --version and --flagfile also work.\n");
+  return text;
+}
+
+bool WantsHelp(int argc, char* argv[]) {
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") return false;
+    if (arg == "--help" || arg == "-help" || arg == "-h" ||
+        arg == "--helpshort" || arg == "-helpshort") {
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConfigureUsage() {
+  absl::SetProgramUsageMessage(kUsage);
+  absl::FlagsUsageConfig usage;
+  // Without this, --help lists only flags defined in main's file.
+  const auto ours = [](absl::string_view file) {
+    return absl::StrContains(file, "server_config.cc");
+  };
+  usage.contains_help_flags = ours;
+  usage.contains_helpshort_flags = ours;
+  absl::SetFlagsUsageConfig(usage);
+}
+
+}  // namespace
+
+absl::Status ValidateListenAddress(std::string_view address_view) {
+  const absl::string_view address = AsAbsl(address_view);
+  const auto invalid = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen: \"", address,
+        "\" is not a valid address; expected host:port, e.g. 127.0.0.1:50051, "
+        "0.0.0.0:0 or [::1]:50051"));
+  };
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return invalid();
+  const absl::string_view host = address.substr(0, colon);
+  const absl::string_view port = address.substr(colon + 1);
+
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return invalid();
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!IsIpv6Char(c)) return invalid();
+    }
+  } else {
+    for (char c : host) {
+      if (!IsHostChar(c)) return invalid();
+    }
+  }
+
+  uint32_t port_number = 0;
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }) ||
+      !absl::SimpleAtoi(port, &port_number) || port_number > 65535) {
+    return invalid();
+  }
+  return absl::OkStatus();
+}
+
+std::string WithPort(std::string_view address_view, int port) {
+  const absl::string_view address = AsAbsl(address_view);
+  const size_t colon = address.rfind(':');
+  return absl::StrCat(address.substr(0, colon), ":", port);
+}
+
+std::string_view DurabilityName(Durability durability) {
+  switch (durability) {
+    case Durability::kFsync:
+      return "fsync";
+    case Durability::kBuffered:
+      return "buffered";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char* argv[]) {
+  ConfigureUsage();
+  if (WantsHelp(argc, argv)) {
+    std::fputs(HelpText().c_str(), stdout);
+    std::exit(0);
+  }
+  EnvironmentFlags from_environment;
+  absl::Status status = ApplyEnvironment(&from_environment);
+  if (!status.ok()) return status;
+  status = ApplyCommandLine(argc, argv, &from_environment);
+  if (!status.ok()) return status;
+  // Everything was checked above, so this only handles --help and friends
+  // (which exit) and sets the same values again.
+  absl::ParseCommandLine(argc, argv);
+  return ConfigFromFlags(from_environment);
+}
+
+}  // namespace evstore::server

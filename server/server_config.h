@@ -1,0 +1,57 @@
+// The configuration of evstored: what it serves, where its data lives, and
+// the limits it enforces. Every setting is a command-line flag that may also
+// come from the environment.
+#ifndef EVSTORE_SERVER_SERVER_CONFIG_H_
+#define EVSTORE_SERVER_SERVER_CONFIG_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/request_validation.h"
+#include "spdlog/common.h"
+#include "storage/event_log.h"
+
+namespace evstore::server {
+
+struct ServerConfig {
+  // host:port to listen on; port 0 picks a free port.
+  std::string listen = "127.0.0.1:50051";
+  std::string data_dir = "./data";
+  Durability durability = Durability::kFsync;
+  // Idle time before a subscription gets a heartbeat, unless it asks for
+  // its own interval.
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  RequestLimits limits;
+  // HTTP/2 streams per connection (each subscription is one).
+  int max_concurrent_streams = 10000;
+  // Threads for blocking disk reads.
+  int reader_threads = 2;
+  // When set, the bound port and a newline are written here once serving.
+  std::string port_file;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+};
+
+// Builds the configuration from the flags, each read first from the
+// environment variable EVSTORE_<FLAG_NAME_IN_UPPER_CASE> and then from the
+// command line, which wins. --help (and absl's other usage flags) print the
+// usage and exit the process with status 0.
+//
+// Fails with INVALID_ARGUMENT, naming the flag or variable, for an unknown
+// flag, a positional argument, or a value that does not parse or is out of
+// range. Call once, from main.
+absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char* argv[]);
+
+// OK when `address` is "host:port" or "[ipv6]:port" with a port in 0..65535.
+absl::Status ValidateListenAddress(std::string_view address);
+
+// The listen address with its port replaced by `port`.
+std::string WithPort(std::string_view address, int port);
+
+std::string_view DurabilityName(Durability durability);
+
+}  // namespace evstore::server
+
+#endif  // EVSTORE_SERVER_SERVER_CONFIG_H_

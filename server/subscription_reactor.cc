@@ -1,0 +1,482 @@
+#include "server/subscription_reactor.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "server/proto_conversion.h"
+#include "server/status_mapping.h"
+#include "spdlog/spdlog.h"
+#include "storage/feed_tail.h"
+
+namespace evstore::server {
+namespace {
+
+// One EventBatch holds at most this many events and stops after the event
+// that reaches this many bytes of data.
+constexpr size_t kBatchEvents = 256;
+constexpr size_t kBatchBytes = size_t{1} << 20;
+
+}  // namespace
+
+// The subscription's state machine.
+//
+// Flow token: at any moment exactly one party "holds the token" and is the
+// only one allowed to decide the next step, build the messages, or call
+// StartWrite / Finish on the reactor. `step_` names the holder:
+//
+//   kDiskRead   a catch-up read is queued on or running in the disk pool
+//   kLiveFetch  a fetch from the FeedTail is queued or running
+//   kWriting    gRPC holds it: one message is being written
+//   kWaiting    nobody: live and idle, registered with the tail. The first of
+//               OnFeedAdvanced (new events or tail closed), OnTick (heartbeat
+//               due) and OnCancel to see kWaiting under mu_ takes the token.
+//   kFinished   Finish was called; nothing happens any more.
+//
+// Transitions:
+//   start -> kDiskRead (resolve the start position, read a chunk from disk)
+//   kDiskRead -> kWriting (matching events, caught_up or heartbeat to send)
+//             -> kDiskRead (nothing to send, not at the head yet)
+//             -> live: kLiveFetch (the read reached the visible head)
+//   kLiveFetch -> kWriting | kLiveFetch (more to fetch) | kWaiting (at head)
+//              -> kDiskRead (the next position left the ring: catch up again)
+//   kWriting -> kWriting (caught_up after the batch that reached the head)
+//            -> kDiskRead | kLiveFetch (continue)
+//   any -> kFinished (cancelled, write failed, read error, tail closed)
+//
+// Because the token is unique, at most one write is ever in flight and
+// Finish is called exactly once, by the holder, after which the reactor is
+// never touched again (OnDone, which deletes it, can only follow Finish).
+class Subscription final : public TailWaiter,
+                           public HousekeepingTimer::Client,
+                           public std::enable_shared_from_this<Subscription> {
+ public:
+  Subscription(SubscriptionReactor* reactor, const SubscriptionEnv& env,
+               SubscriptionParams params);
+
+  // Registers with the timer and queues the first disk read. Call once,
+  // right after construction (it needs shared_from_this).
+  void Start();
+
+  // Reactions forwarded by the reactor.
+  void OnWriteDone(bool ok);
+  void OnCancel();
+
+  // TailWaiter: called on the commit thread (or the closing thread).
+  void OnFeedAdvanced() override;
+
+  // HousekeepingTimer::Client: called on the timer thread.
+  void OnTick(absl::Time now) override;
+
+ private:
+  enum class Step { kDiskRead, kLiveFetch, kWriting, kWaiting, kFinished };
+
+  // What the token holder does next; decided under mu_, done without it.
+  struct Next {
+    enum class Kind { kNone, kDiskRead, kLiveFetch, kWrite, kFinish };
+    static Next Of(Kind kind, SubscriptionReactor* reactor = nullptr,
+                   grpc::Status status = grpc::Status::OK,
+                   const v1::SubscribeResponse* message = nullptr) {
+      Next next;
+      next.kind = kind;
+      next.reactor = reactor;
+      next.status = std::move(status);
+      next.message = message;
+      return next;
+    }
+    Kind kind = Kind::kNone;
+    SubscriptionReactor* reactor = nullptr;         // kWrite, kFinish
+    grpc::Status status;                            // kFinish
+    const v1::SubscribeResponse* message = nullptr;  // kWrite
+  };
+
+  // Does `next` (and whatever follows synchronously). Holds the token.
+  void Do(Next next);
+  // Reads the next chunk of the feed from disk. Runs on the disk pool.
+  Next ReadFromDisk();
+  // Takes the events after delivered_ from the tail. Memory only.
+  Next FetchFromTail();
+  // Queues a live fetch on the live pool (from the commit or timer thread).
+  void QueueLiveFetch();
+
+  // After a read or fetch that left any matching events in batch_message_
+  // (when `has_events`) and advanced delivered_: decides what to write or do
+  // next.
+  // `reached_head` means delivered_ is at least the head seen before it.
+  Next AfterFetchLocked(bool has_events, bool reached_head)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Registers with the tail, or goes on fetching if events came meanwhile.
+  Next WaitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes batch_message_, or control_message_ with caught_up when that is
+  // due and `events` is false.
+  Next WriteLocked(bool events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refills batch_message_ with `count` events, calling `fill(i, event)` for
+  // each. The event messages of the previous batch are overwritten in place
+  // (surplus ones are cleared but stay allocated), so their buffers are
+  // reused: a live subscriber mostly copies without allocating.
+  template <typename Fill>
+  void RefillBatch(size_t count, Fill fill);
+  Next FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Next StepLocked(Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HeartbeatDueLocked(absl::Time now) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return now - last_write_ >= heartbeat_interval_;
+  }
+
+  // Constant after construction.
+  const SubscriptionEnv env_;
+  const std::string customer_;
+  const EventFilter filter_;
+  const bool include_data_;
+  const absl::Duration heartbeat_interval_;
+  const bool start_at_end_;
+
+  // The messages being built or written: matching events, and caught_up or
+  // heartbeat. Only the token holder touches them (and gRPC, while step_ ==
+  // kWriting), so they need no lock.
+  v1::SubscribeResponse batch_message_;
+  v1::SubscribeResponse control_message_;
+
+  mutable absl::Mutex mu_;
+  Step step_ ABSL_GUARDED_BY(mu_) = Step::kDiskRead;
+  // Null once Finish was called.
+  SubscriptionReactor* reactor_ ABSL_GUARDED_BY(mu_);
+  // Set by the first disk read, which resolves the start.
+  std::shared_ptr<FeedTail> tail_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // False while catching up from disk, true while serving from the tail.
+  bool live_ ABSL_GUARDED_BY(mu_) = false;
+  // Every matching event at or before this position has been written (or is
+  // in the message being written); everything else there was filtered out.
+  FeedPosition delivered_ ABSL_GUARDED_BY(mu_);
+  // caught_up goes out after the write in flight / was sent.
+  bool caught_up_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool caught_up_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // An AwaitAfter registration is pending in the tail. Kept so that waiting
+  // again (after a heartbeat) does not pile up registrations.
+  bool waiter_registered_ ABSL_GUARDED_BY(mu_) = false;
+  // When the last write completed (or the subscription started).
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+};
+
+Subscription::Subscription(SubscriptionReactor* reactor,
+                           const SubscriptionEnv& env,
+                           SubscriptionParams params)
+    : env_(env),
+      customer_(std::move(params.customer)),
+      filter_(std::move(params.filter)),
+      include_data_(params.include_data),
+      heartbeat_interval_(params.heartbeat_interval > absl::ZeroDuration()
+                              ? params.heartbeat_interval
+                              : env.default_heartbeat_interval),
+      start_at_end_(params.start_at_end),
+      reactor_(reactor),
+      delivered_(params.start_after),
+      last_write_(absl::Now()) {}
+
+void Subscription::Start() {
+  env_.timer->Register(weak_from_this());
+  Do(Next::Of(Next::Kind::kDiskRead));  // step_ starts as kDiskRead.
+}
+
+void Subscription::Do(Next next) {
+  while (true) {
+    switch (next.kind) {
+      case Next::Kind::kNone:
+        return;
+      case Next::Kind::kLiveFetch:
+        next = FetchFromTail();
+        continue;
+      case Next::Kind::kDiskRead: {
+        const bool queued = env_.disk_pool->Schedule(
+            [self = shared_from_this()] { self->Do(self->ReadFromDisk()); });
+        if (queued) return;
+        absl::MutexLock lock(&mu_);
+        next = FinishLocked(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+        continue;
+      }
+      case Next::Kind::kWrite:
+        next.reactor->StartWrite(next.message);
+        return;
+      case Next::Kind::kFinish:
+        next.reactor->Finish(std::move(next.status));
+        return;
+    }
+  }
+}
+
+Subscription::Next Subscription::ReadFromDisk() {
+  bool started;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+    started = started_;
+  }
+  if (!started) {
+    std::shared_ptr<FeedTail> tail = env_.log->Tail(customer_);
+    const FeedPosition head = start_at_end_ ? env_.log->Head(customer_)
+                                            : FeedPosition();
+    absl::MutexLock lock(&mu_);
+    tail_ = std::move(tail);
+    if (start_at_end_) delivered_ = head;
+    started_ = true;
+  }
+
+  std::shared_ptr<FeedTail> tail;
+  FeedPosition after;
+  {
+    absl::MutexLock lock(&mu_);
+    if (tail_->closed()) {
+      return FinishLocked(
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+    }
+    tail = tail_;
+    after = delivered_;
+  }
+
+  const FeedPosition head_before = tail->head();
+  const ReadLimits limits{.max_events = kBatchEvents,
+                          .max_bytes = kBatchBytes,
+                          .include_data = include_data_};
+  absl::StatusOr<FeedReadResult> result = env_.log->ReadFeed(
+      customer_, after.Next(), ReadDirection::kForwards, limits, filter_);
+  if (!result.ok()) {
+    spdlog::warn("subscription of {} failed reading the feed after {}: {}",
+                 customer_, after.value(), result.status().ToString());
+    absl::MutexLock lock(&mu_);
+    return FinishLocked(ToGrpcStatus(result.status()));
+  }
+  if (!result->end && result->last_scanned <= after) {
+    // A read that neither ends nor advances would loop forever.
+    spdlog::error("subscription of {}: feed read after {} made no progress",
+                  customer_, after.value());
+    absl::MutexLock lock(&mu_);
+    return FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL,
+                                     "the feed read made no progress"));
+  }
+
+  const bool has_events = !result->events.empty();
+  if (has_events) {
+    RefillBatch(result->events.size(),
+                [&](size_t i, v1::RecordedEvent* out) {
+                  ToProto(std::move(result->events[i]), out);
+                });
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+  delivered_ = std::max(delivered_, result->last_scanned);
+  // At the visible head: from here on the tail serves the events (or sends
+  // this subscriber back to disk if it has evicted them already).
+  if (result->end) live_ = true;
+  return AfterFetchLocked(has_events,
+                          result->end && delivered_ >= head_before);
+}
+
+Subscription::Next Subscription::FetchFromTail() {
+  std::shared_ptr<FeedTail> tail;
+  FeedPosition after;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+    tail = tail_;
+    after = delivered_;
+  }
+
+  const FeedPosition head_before = tail->head();
+  std::vector<std::shared_ptr<const RecordedEvent>> fetched;
+  if (tail->ReadAfter(after, kBatchEvents, kBatchBytes, &fetched) ==
+      FeedTail::ReadOutcome::kEvicted) {
+    absl::MutexLock lock(&mu_);
+    live_ = false;
+    return StepLocked(Step::kDiskRead);
+  }
+  const bool closed = fetched.empty() && tail->closed();
+  // Every fetched position counts as delivered, matching or not.
+  const FeedPosition last_fetched =
+      fetched.empty() ? after : fetched.back()->position;
+
+  if (!filter_.MatchesAll()) {
+    std::erase_if(fetched,
+                  [this](const std::shared_ptr<const RecordedEvent>& event) {
+                    return !filter_.Matches(event->stream, event->type);
+                  });
+  }
+  const bool has_events = !fetched.empty();
+  if (has_events) {
+    RefillBatch(fetched.size(), [&](size_t i, v1::RecordedEvent* out) {
+      ToProto(*fetched[i], include_data_, out);
+    });
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+  if (closed) {
+    return FinishLocked(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  }
+  delivered_ = std::max(delivered_, last_fetched);
+  return AfterFetchLocked(has_events, delivered_ >= head_before);
+}
+
+Subscription::Next Subscription::AfterFetchLocked(bool has_events,
+                                                  bool reached_head) {
+  if (reached_head && !caught_up_sent_) caught_up_due_ = true;
+  if (has_events) return WriteLocked(/*events=*/true);
+  if (caught_up_due_) return WriteLocked(/*events=*/false);
+  if (HeartbeatDueLocked(absl::Now())) {
+    control_message_.mutable_heartbeat()->set_position(delivered_.value());
+    step_ = Step::kWriting;
+    return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK,
+                    &control_message_);
+  }
+  if (!live_) return StepLocked(Step::kDiskRead);
+  if (!reached_head) return StepLocked(Step::kLiveFetch);
+  return WaitLocked();
+}
+
+Subscription::Next Subscription::WaitLocked() {
+  // Lock order mu_ -> FeedTail's lock is safe: the tail never calls a waiter
+  // while holding its lock.
+  if (!waiter_registered_) {
+    if (tail_->AwaitAfter(delivered_, weak_from_this())) {
+      return StepLocked(Step::kLiveFetch);
+    }
+    waiter_registered_ = true;
+  } else if (tail_->head() > delivered_ || tail_->closed()) {
+    // The earlier registration is still pending and will fire on the next
+    // publish, but something is there already.
+    return StepLocked(Step::kLiveFetch);
+  }
+  step_ = Step::kWaiting;
+  return Next{};
+}
+
+Subscription::Next Subscription::WriteLocked(bool events) {
+  const v1::SubscribeResponse* message = &batch_message_;
+  if (!events) {
+    control_message_.mutable_caught_up()->set_position(delivered_.value());
+    caught_up_due_ = false;
+    caught_up_sent_ = true;
+    message = &control_message_;
+  }
+  step_ = Step::kWriting;
+  return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK, message);
+}
+
+template <typename Fill>
+void Subscription::RefillBatch(size_t count, Fill fill) {
+  auto& events = *batch_message_.mutable_events()->mutable_events();
+  const int wanted = static_cast<int>(count);
+  for (int i = 0; i < wanted; ++i) {
+    fill(static_cast<size_t>(i),
+         i < events.size() ? events.Mutable(i) : events.Add());
+  }
+  while (events.size() > wanted) events.RemoveLast();
+}
+
+Subscription::Next Subscription::FinishLocked(grpc::Status status) {
+  step_ = Step::kFinished;
+  return Next::Of(Next::Kind::kFinish, std::exchange(reactor_, nullptr),
+                  std::move(status));
+}
+
+Subscription::Next Subscription::StepLocked(Step step) {
+  step_ = step;
+  return Next::Of(step == Step::kDiskRead ? Next::Kind::kDiskRead
+                                          : Next::Kind::kLiveFetch);
+}
+
+void Subscription::OnWriteDone(bool ok) {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok || cancelled_) {
+      next = FinishLocked(grpc::Status::CANCELLED);
+    } else {
+      last_write_ = absl::Now();
+      if (caught_up_due_) {
+        next = WriteLocked(/*events=*/false);
+      } else {
+        next = StepLocked(live_ ? Step::kLiveFetch : Step::kDiskRead);
+      }
+    }
+  }
+  Do(std::move(next));
+}
+
+void Subscription::OnCancel() {
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    // Any other holder of the token sees cancelled_ at its next step.
+    if (step_ != Step::kWaiting) return;
+    next = FinishLocked(grpc::Status::CANCELLED);
+  }
+  Do(std::move(next));
+}
+
+void Subscription::OnFeedAdvanced() {
+  {
+    absl::MutexLock lock(&mu_);
+    waiter_registered_ = false;
+    if (step_ != Step::kWaiting) return;
+    step_ = Step::kLiveFetch;
+  }
+  // The commit thread must return quickly: fetch on the live pool.
+  QueueLiveFetch();
+}
+
+void Subscription::OnTick(absl::Time now) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (step_ != Step::kWaiting || !HeartbeatDueLocked(now)) return;
+    step_ = Step::kLiveFetch;
+  }
+  // The fetch first skips what the filter does not want, so the heartbeat
+  // carries the head.
+  QueueLiveFetch();
+}
+
+void Subscription::QueueLiveFetch() {
+  const bool queued = env_.live_pool->Schedule([self = shared_from_this()] {
+    self->Do(Next::Of(Next::Kind::kLiveFetch));
+  });
+  if (queued) return;
+  Next next;
+  {
+    absl::MutexLock lock(&mu_);
+    next = FinishLocked(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+  }
+  Do(std::move(next));
+}
+
+SubscriptionReactor::SubscriptionReactor(const SubscriptionEnv& env,
+                                         SubscriptionParams params)
+    : subscription_(
+          std::make_shared<Subscription>(this, env, std::move(params))) {
+  subscription_->Start();
+}
+
+void SubscriptionReactor::OnWriteDone(bool ok) {
+  // A local reference: the reaction may lead to Finish, and OnDone (on
+  // another thread) may then destroy this reactor and its member.
+  std::shared_ptr<Subscription> subscription = subscription_;
+  subscription->OnWriteDone(ok);
+}
+
+void SubscriptionReactor::OnCancel() {
+  std::shared_ptr<Subscription> subscription = subscription_;
+  subscription->OnCancel();
+}
+
+void SubscriptionReactor::OnDone() { delete this; }
+
+}  // namespace evstore::server

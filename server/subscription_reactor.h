@@ -1,0 +1,71 @@
+// SubscriptionReactor: serves one Subscribe call, first from disk (catch-up),
+// then from the customer's in-memory FeedTail (live).
+//
+// Guarantees (see the Subscribe contract in evstore.proto):
+// - Every matching event after the start position is written exactly once,
+//   in feed order, whether it comes from disk or from the tail; a subscriber
+//   that falls out of the tail's ring is moved back to disk reads.
+// - Exactly one message is in flight to the client at any time and nothing
+//   else is buffered: a subscriber that stops reading holds at most one batch
+//   (<= 256 events, ~1 MiB) and never slows producers or other subscribers.
+// - `caught_up` is sent exactly once, after the first batch that reached the
+//   feed's head; heartbeats carry the position up to which everything that
+//   matches has been sent (the head, when live and idle).
+// - The call ends with UNAVAILABLE when the event log closes, with the mapped
+//   storage error when a read fails, and promptly when the client cancels.
+// - No reaction blocks: disk reads run on the disk pool; the commit thread
+//   and the housekeeping timer only flip a flag and queue a fetch.
+#ifndef EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_
+#define EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "evstore/v1/evstore.pb.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/housekeeping_timer.h"
+#include "server/request_validation.h"
+#include "server/worker_pool.h"
+#include "storage/event_log.h"
+
+namespace evstore::server {
+
+// What subscriptions run on. Every pointer must outlive every subscription
+// (the server stops the pools and the timer only after gRPC has shut down).
+struct SubscriptionEnv {
+  EventLog* log = nullptr;
+  // Runs the catch-up reads from disk.
+  WorkerPool* disk_pool = nullptr;
+  // Runs the live fetches woken by the commit thread or the timer.
+  WorkerPool* live_pool = nullptr;
+  // Drives heartbeats.
+  HousekeepingTimer* timer = nullptr;
+  // Used when the request leaves heartbeat_interval_ms at 0.
+  absl::Duration default_heartbeat_interval = absl::Seconds(5);
+};
+
+// The state machine behind a SubscriptionReactor (defined in the .cc file).
+// It is owned by shared_ptr so that the FeedTail (weak_ptr), the timer
+// (weak_ptr) and queued pool tasks can refer to it safely after the reactor
+// is gone.
+class Subscription;
+
+class SubscriptionReactor final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  // Starts the subscription at once. Deletes itself in OnDone.
+  SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Released in OnDone; the Subscription never touches the reactor after it
+  // called Finish, and OnDone comes only after that.
+  std::shared_ptr<Subscription> subscription_;
+};
+
+}  // namespace evstore::server
+
+#endif  // EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_

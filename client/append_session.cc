@@ -1,0 +1,312 @@
+#include "client/append_session.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/client_callback.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "client/status_conversion.h"
+
+namespace evstore::client {
+namespace {
+
+absl::StatusOr<v1::AppendResponse> ToOutcome(v1::AppendSessionResponse reply) {
+  switch (reply.result_case()) {
+    case v1::AppendSessionResponse::kSuccess:
+      return std::move(*reply.mutable_success());
+    case v1::AppendSessionResponse::kError:
+      return FromAppendError(reply.error());
+    case v1::AppendSessionResponse::RESULT_NOT_SET:
+      break;
+  }
+  return absl::UnknownError(absl::StrCat("server answered correlation id ",
+                                         reply.correlation_id(),
+                                         " with neither success nor error"));
+}
+
+}  // namespace
+
+// The reactor behind an AppendSession.
+//
+// Reads run inside reactions only: one read is started with the call and each
+// OnReadDone(ok) starts the next, until the read side ends. Writes are
+// started from application threads (AppendAsync, Close) and from OnWriteDone,
+// one at a time: `current_write_` is the message gRPC is sending, the rest
+// wait in `write_queue_`. Because writes start outside reactions, the reactor
+// holds one gRPC hold until no write is in flight and none will follow (the
+// stream was half-closed, a write failed, the read side ended or the
+// application cancelled); only then can gRPC call OnDone.
+//
+// Every accepted request has an entry in `pending_` until its reply arrives
+// or OnDone fails it with the stream's status, so each callback runs exactly
+// once.
+class AppendSessionReactor final
+    : public grpc::ClientBidiReactor<v1::AppendSessionRequest,
+                                     v1::AppendSessionResponse> {
+ public:
+  using AppendCallback = AppendSession::AppendCallback;
+
+  explicit AppendSessionReactor(std::shared_ptr<grpc::Channel> channel)
+      : channel_(std::move(channel)),
+        stub_(v1::EventStoreService::NewStub(channel_)) {}
+
+  AppendSessionReactor(const AppendSessionReactor&) = delete;
+  AppendSessionReactor& operator=(const AppendSessionReactor&) = delete;
+
+  void Start() {
+    stub_->async()->AppendSession(&context_, this);
+    AddHold();  // For writes started outside reactions.
+    StartRead(&incoming_);
+    StartCall();
+  }
+
+  void AppendAsync(v1::AppendRequest request, AppendCallback done) {
+    absl::Status rejection;
+    bool start_write = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_) {
+        rejection = absl::FailedPreconditionError("append session is closed");
+      } else if (finished_) {
+        rejection = OutstandingFailure();
+      } else {
+        const std::uint64_t correlation_id = next_correlation_id_++;
+        pending_.emplace(correlation_id, std::move(done));
+        // When the stream can no longer carry writes, the request stays
+        // pending and OnDone fails it with the stream's status.
+        if (CanWrite()) {
+          v1::AppendSessionRequest message;
+          message.set_correlation_id(correlation_id);
+          *message.mutable_append() = std::move(request);
+          if (write_in_flight_) {
+            write_queue_.push_back(std::move(message));
+          } else {
+            current_write_ = std::move(message);
+            write_in_flight_ = true;
+            start_write = true;
+          }
+        }
+      }
+    }
+    if (!rejection.ok()) {
+      done(std::move(rejection));
+      return;
+    }
+    if (start_write) StartWrite(&current_write_);
+  }
+
+  absl::Status Close(absl::Duration timeout) {
+    bool writes_done = false;
+    bool release_hold = false;
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      if (!write_in_flight_ && CanWrite() && !writes_done_started_) {
+        writes_done_started_ = true;
+        writes_done = true;
+      }
+      // Otherwise OnWriteDone half-closes after the last queued write.
+      release_hold = TakeHoldRelease();
+    }
+    if (writes_done) StartWritesDone();
+    if (release_hold) RemoveHold();
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {
+        return final_status_;
+      }
+    }
+    Cancel();
+    WaitUntilDone();
+    return absl::DeadlineExceededError(
+        absl::StrCat("append session did not end within ",
+                     absl::FormatDuration(timeout), "; cancelled it"));
+  }
+
+  void Cancel() {
+    bool release_hold = false;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      release_hold = TakeHoldRelease();
+    }
+    context_.TryCancel();
+    if (release_hold) RemoveHold();
+  }
+
+  void WaitUntilDone() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool start_write = false;
+    bool writes_done = false;
+    bool release_hold = false;
+    {
+      absl::MutexLock lock(&mu_);
+      write_in_flight_ = false;
+      if (!ok) write_failed_ = true;
+      if (CanWrite()) {
+        if (!write_queue_.empty()) {
+          current_write_ = std::move(write_queue_.front());
+          write_queue_.pop_front();
+          write_in_flight_ = true;
+          start_write = true;
+        } else if (closing_ && !writes_done_started_) {
+          writes_done_started_ = true;
+          writes_done = true;
+        }
+      }
+      release_hold = TakeHoldRelease();
+    }
+    if (start_write) StartWrite(&current_write_);
+    if (writes_done) StartWritesDone();
+    if (release_hold) RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      bool release_hold = false;
+      {
+        absl::MutexLock lock(&mu_);
+        reads_ended_ = true;
+        release_hold = TakeHoldRelease();
+      }
+      if (release_hold) RemoveHold();
+      return;
+    }
+    v1::AppendSessionResponse reply = std::move(incoming_);
+    StartRead(&incoming_);
+    AppendCallback done;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = pending_.find(reply.correlation_id());
+      if (it != pending_.end()) {
+        done = std::move(it->second);
+        pending_.erase(it);
+      }
+    }
+    // A reply to an id that is not pending (never sent, or answered already)
+    // is a server bug that no caller waits for; it is deliberately dropped.
+    if (done) done(ToOutcome(std::move(reply)));
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    std::vector<std::pair<std::uint64_t, AppendCallback>> orphans;
+    absl::Status failure;
+    {
+      absl::MutexLock lock(&mu_);
+      final_status_ = FromGrpcStatus(status);
+      finished_ = true;
+      write_queue_.clear();
+      orphans.assign(std::make_move_iterator(pending_.begin()),
+                     std::make_move_iterator(pending_.end()));
+      pending_.clear();
+      failure = OutstandingFailure();
+    }
+    // Fail the orphans in the order they were sent.
+    std::sort(orphans.begin(), orphans.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [correlation_id, done] : orphans) done(failure);
+    // After this lock is released the owner may free the reactor at once,
+    // so nothing may touch `this` past the end of this block.
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+
+ private:
+  bool CanWrite() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !write_failed_ && !reads_ended_ && !cancelled_ && !finished_ &&
+           !writes_done_started_;
+  }
+
+  // Returns true exactly once: when no write is in flight and none will be
+  // started again. The caller then removes the hold (outside the lock).
+  bool TakeHoldRelease() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (hold_released_ || write_in_flight_) return false;
+    if (CanWrite()) return false;
+    hold_released_ = true;
+    return true;
+  }
+
+  // The outcome of an append the stream ended without answering.
+  absl::Status OutstandingFailure() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!final_status_.ok()) return final_status_;
+    return absl::UnavailableError(
+        "append session ended before the server answered; the append may or "
+        "may not be recorded, retrying with the same event ids is safe");
+  }
+
+  // Constant after construction.
+  const std::shared_ptr<grpc::Channel> channel_;  // Outlives the call.
+  const std::unique_ptr<v1::EventStoreService::Stub> stub_;
+  grpc::ClientContext context_;
+
+  // Filled by gRPC while the (single) read is outstanding; touched only by
+  // Start() and OnReadDone().
+  v1::AppendSessionResponse incoming_;
+
+  // State below is protected by mu_.
+  mutable absl::Mutex mu_;
+  // Being sent by gRPC while write_in_flight_.
+  v1::AppendSessionRequest current_write_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::AppendSessionRequest> write_queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::uint64_t, AppendCallback> pending_
+      ABSL_GUARDED_BY(mu_);
+  std::uint64_t next_correlation_id_ ABSL_GUARDED_BY(mu_) = 1;
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;    // Close() was called.
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // Cancel() was called.
+  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // OnDone has the status.
+  bool done_ ABSL_GUARDED_BY(mu_) = false;      // OnDone has returned.
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+AppendSession::AppendSession(std::shared_ptr<grpc::Channel> channel)
+    : reactor_(std::make_unique<AppendSessionReactor>(std::move(channel))) {
+  reactor_->Start();
+}
+
+AppendSession::~AppendSession() {
+  reactor_->Cancel();  // Harmless when the stream has ended already.
+  reactor_->WaitUntilDone();
+}
+
+void AppendSession::AppendAsync(v1::AppendRequest request,
+                                AppendCallback done) {
+  reactor_->AppendAsync(std::move(request), std::move(done));
+}
+
+std::future<absl::StatusOr<v1::AppendResponse>> AppendSession::Append(
+    v1::AppendRequest request) {
+  auto promise =
+      std::make_shared<std::promise<absl::StatusOr<v1::AppendResponse>>>();
+  std::future<absl::StatusOr<v1::AppendResponse>> outcome =
+      promise->get_future();
+  reactor_->AppendAsync(std::move(request),
+                        [promise](absl::StatusOr<v1::AppendResponse> result) {
+                          promise->set_value(std::move(result));
+                        });
+  return outcome;
+}
+
+absl::Status AppendSession::Close(absl::Duration timeout) {
+  return reactor_->Close(timeout);
+}
+
+void AppendSession::Cancel() { reactor_->Cancel(); }
+
+}  // namespace evstore::client

@@ -1,0 +1,114 @@
+#include "client/cli/cli_support.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace evstore::cli {
+namespace {
+
+std::string FromEnvironment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const std::vector<FlagSpec> kFlags = {
+      {.name = "address",
+       .value_name = "HOST:PORT",
+       .help =
+           "Server address (env EVSTORE_ADDRESS; default 127.0.0.1:50051)."},
+      {.name = "customer",
+       .value_name = "ID",
+       .help = "Customer id, e.g. orsted-dk (env EVSTORE_CUSTOMER; required)."},
+      {.name = "timeout",
+       .value_name = "DURATION",
+       .help = "Deadline of each append, read or get call, e.g. 10s, 500ms,\n"
+               "inf (default 30s). `tail` runs without deadline."},
+      {.name = "help", .help = "Show help and exit."},
+  };
+  return kFlags;
+}
+
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
+  GlobalOptions options;
+  options.address =
+      args.Value("address").value_or(FromEnvironment("EVSTORE_ADDRESS"));
+  if (options.address.empty()) options.address = std::string(kDefaultAddress);
+  options.customer =
+      args.Value("customer").value_or(FromEnvironment("EVSTORE_CUSTOMER"));
+  if (options.customer.empty()) {
+    return absl::InvalidArgumentError(
+        "no customer: pass --customer or set EVSTORE_CUSTOMER");
+  }
+  options.timeout = absl::Seconds(30);
+  if (std::optional<std::string> timeout = args.Value("timeout")) {
+    if (!absl::ParseDuration(*timeout, &options.timeout) ||
+        options.timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--timeout: '", *timeout, "' is not a positive duration (e.g. 10s)"));
+    }
+  }
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
+    const GlobalOptions& options) {
+  return client::Client::Connect(
+      {.address = options.address, .default_deadline = options.timeout});
+}
+
+absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,
+                                          absl::string_view text) {
+  std::uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || absl::StartsWith(text, "-") ||
+      absl::StartsWith(text, "+")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": '", text, "' is not a non-negative integer"));
+  }
+  return value;
+}
+
+std::vector<std::string> SplitListValues(
+    const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& value : values) {
+    for (absl::string_view part : absl::StrSplit(value, ',')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (!part.empty()) out.emplace_back(part);
+    }
+  }
+  return out;
+}
+
+int ReportRpcError(const absl::Status& status) {
+  std::fprintf(stderr, "error: %s: %s\n",
+               absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str());
+  return kExitRpcError;
+}
+
+int ReportUsageError(absl::string_view command, absl::string_view message) {
+  std::fprintf(stderr, "error: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+  if (command.empty()) {
+    std::fprintf(stderr, "Run 'evstore --help' for usage.\n");
+  } else {
+    std::fprintf(stderr, "Run 'evstore %.*s --help' for usage.\n",
+                 static_cast<int>(command.size()), command.data());
+  }
+  return kExitUsage;
+}
+
+void WriteLine(absl::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
+}  // namespace evstore::cli

@@ -8,8 +8,11 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev prometheus-cpp-dev catch2
   libsimdjson-dev libspdlog-dev libxxhash-dev
-  clang-format clang-tidy npm
+  clang-format clang-tidy
 )
+# buf (proto lint) comes from the npm registry; use the machine's npm if it
+# has one, Debian's otherwise.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -188,15 +188,14 @@ void AppendSessionReactor::MaybeFinishLocked() {
     // nothing is started after Finish.
     if (writing_) return;
     status = grpc::Status::CANCELLED;
-  } else if (unanswered_ > 0) {
-    return;
-  } else if (reads_done_) {
+  } else if (unanswered_ == 0 && reads_done_) {
     status = grpc::Status::OK;
-  } else if (shutting_down_) {
+  } else if (unanswered_ == 0 && shutting_down_) {
     // A read may still be in flight; it completes (not ok) after Finish.
-    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+    status =
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
   } else {
-    return;
+    return;  // Replies are still owed, or the client may send more.
   }
   finished_ = true;
   Finish(std::move(status));

@@ -31,7 +31,7 @@ EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
       disk_pool_(disk_pool),
       live_pool_(live_pool),
       timer_(timer),
-      options_(std::move(options)) {}
+      options_(options) {}
 
 void EventStoreService::BeginShutdown() { sessions_.ShutdownAll(); }
 
@@ -113,8 +113,7 @@ grpc::ServerUnaryReactor* EventStoreService::GetEvents(
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
-    grpc::CallbackServerContext* context,
-    const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   absl::StatusOr<SubscriptionParams> params =
       ValidateSubscribeRequest(*request);
   if (!params.ok()) {

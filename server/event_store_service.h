@@ -26,9 +26,8 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   // the gRPC server first, then the pools and the timer, then the log.
   // `disk_pool` runs blocking reads (Read, GetEvents, catch-up);
   // `live_pool` runs live-tail fetches of subscriptions.
-  EventStoreService(EventLog* log, WorkerPool* disk_pool,
-                    WorkerPool* live_pool, HousekeepingTimer* timer,
-                    Options options);
+  EventStoreService(EventLog* log, WorkerPool* disk_pool, WorkerPool* live_pool,
+                    HousekeepingTimer* timer, Options options);
   EventStoreService(const EventStoreService&) = delete;
   EventStoreService& operator=(const EventStoreService&) = delete;
 

@@ -80,15 +80,15 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             10'000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     // The destructor closes the log and stops the threads.
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", config.listen,
-        " (the address is in use or not available on this host)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen,
+                     " (the address is in use or not available on this host)"));
   }
   return server;
 }
@@ -104,7 +104,8 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   shut_down_ = true;
   if (log_ != nullptr) log_->Close();
   if (service_ != nullptr) service_->BeginShutdown();
-  if (grpc_server_ != nullptr) grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  if (grpc_server_ != nullptr)
+    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
   if (timer_ != nullptr) timer_->Stop();
   if (live_pool_ != nullptr) live_pool_->Stop();
   if (disk_pool_ != nullptr) disk_pool_->Stop();

@@ -53,9 +53,9 @@ absl::Status WritePortFile(const std::string& path, int port) {
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
     std::remove(temporary.c_str());
-    return absl::UnavailableError(
-        absl::StrCat("cannot rename \"", temporary, "\" to \"", path,
-                     "\": ", std::strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot rename \"", temporary,
+                                               "\" to \"", path,
+                                               "\": ", std::strerror(error)));
   }
   return absl::OkStatus();
 }
@@ -146,8 +146,8 @@ int main(int argc, char* argv[]) {
   }
   const std::string address =
       evstore::server::WithPort(config->listen, (*server)->port());
-  spdlog::info("evstored listening on {} (data dir {}, durability {})",
-               address, config->data_dir,
+  spdlog::info("evstored listening on {} (data dir {}, durability {})", address,
+               config->data_dir,
                evstore::server::DurabilityName(config->durability));
 
   if (!config->port_file.empty()) {

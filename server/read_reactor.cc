@@ -42,10 +42,10 @@ void ReadReactor::ReadPage() {
     Finish(grpc::Status::CANCELLED);
     return;
   }
-  const ReadLimits limits{.max_events = static_cast<size_t>(
-                              std::min(remaining_, kPageEvents)),
-                          .max_bytes = kPageBytes,
-                          .include_data = params_.include_data};
+  const ReadLimits limits{
+      .max_events = static_cast<size_t>(std::min(remaining_, kPageEvents)),
+      .max_bytes = kPageBytes,
+      .include_data = params_.include_data};
   Page page;
   if (params_.stream.empty()) {
     absl::StatusOr<FeedReadResult> result =
@@ -81,7 +81,8 @@ void ReadReactor::ReadPage() {
   remaining_ -= std::min<uint64_t>(remaining_, page.events.size());
   const bool forwards = params_.direction == ReadDirection::kForwards;
   // Backwards, position/revision 1 is the last one; 0 would mean "the end".
-  const bool exhausted = page.end || remaining_ == 0 || (!forwards && page.last <= 1);
+  const bool exhausted =
+      page.end || remaining_ == 0 || (!forwards && page.last <= 1);
   more_ = !exhausted;
   cursor_ = forwards ? page.last + 1 : page.last - 1;
 

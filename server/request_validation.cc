@@ -96,15 +96,15 @@ absl::Status CheckAppendTotals(const v1::AppendRequest& request,
     }
   }
   if (events > limits.max_append_events) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "writes: the append has ", events, " events; at most ",
-        limits.max_append_events, " are allowed per append"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("writes: the append has ", events, " events; at most ",
+                     limits.max_append_events, " are allowed per append"));
   }
   if (bytes > limits.max_append_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "writes: the append carries ", bytes,
-        " bytes of event data, types and metadata; at most ",
-        limits.max_append_bytes, " are allowed per append"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("writes: the append carries ", bytes,
+                     " bytes of event data, types and metadata; at most ",
+                     limits.max_append_bytes, " are allowed per append"));
   }
   return absl::OkStatus();
 }
@@ -135,9 +135,9 @@ absl::StatusOr<ProposedEvent> ConvertEventWithoutData(
   }
 
   if (event.data().size() > limits.max_event_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        field, ".data: ", event.data().size(), " bytes; at most ",
-        limits.max_event_bytes, " are allowed per event"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(field, ".data: ", event.data().size(), " bytes; at most ",
+                     limits.max_event_bytes, " are allowed per event"));
   }
 
   const auto& metadata = event.metadata();
@@ -157,10 +157,10 @@ absl::StatusOr<ProposedEvent> ConvertEventWithoutData(
     out.metadata.emplace_back(key, value);
   }
   if (metadata_bytes > limits.max_metadata_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        field, ".metadata: ", metadata_bytes,
-        " bytes of keys and values; at most ", limits.max_metadata_bytes,
-        " are allowed per event"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(field, ".metadata: ", metadata_bytes,
+                     " bytes of keys and values; at most ",
+                     limits.max_metadata_bytes, " are allowed per event"));
   }
   std::sort(out.metadata.begin(), out.metadata.end());
 
@@ -205,10 +205,10 @@ absl::StatusOr<AppendBatch> ConvertAppend(Request& request,
     if (!status.ok()) return status;
     const auto [it, inserted] = stream_index.emplace(write.stream(), w);
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          write_field, ".stream: ", Quote(write.stream()),
-          " already appears in writes[", it->second,
-          "]; a stream may appear at most once per append"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(write_field, ".stream: ", Quote(write.stream()),
+                       " already appears in writes[", it->second,
+                       "]; a stream may appear at most once per append"));
     }
     out.stream = write.stream();
 
@@ -272,9 +272,8 @@ absl::StatusOr<ReadParams> ValidateReadRequest(const v1::ReadRequest& request) {
       params.direction = ReadDirection::kBackwards;
       break;
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("direction: unknown value ",
-                       static_cast<int>(request.direction())));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "direction: unknown value ", static_cast<int>(request.direction())));
   }
   if (request.max_count() < 1) {
     return absl::InvalidArgumentError("max_count: must be at least 1");

@@ -3,7 +3,8 @@
 // storage engine. Nothing here touches storage.
 //
 // Errors name the exact field path and index, e.g.
-//   writes[1].events[3].id: "xyz" is not a UUID (expected 8-4-4-4-12 hex digits)
+//   writes[1].events[3].id: "xyz" is not a UUID (expected 8-4-4-4-12 hex
+//   digits)
 // Malformed requests fail with INVALID_ARGUMENT; requests over a configured
 // size limit fail with RESOURCE_EXHAUSTED naming the field and the limit.
 #ifndef EVSTORE_SERVER_REQUEST_VALIDATION_H_

@@ -64,24 +64,30 @@ namespace {
 
 // Every flag of evstored; each may also be set by EVSTORE_<NAME IN CAPS>.
 constexpr absl::string_view kFlagNames[] = {
-    "listen",           "data_dir",
-    "durability",       "heartbeat_interval_ms",
-    "max_event_bytes",  "max_append_events",
-    "max_append_bytes", "max_metadata_entries",
-    "max_metadata_bytes", "max_concurrent_streams",
-    "reader_threads",   "port_file",
+    "listen",
+    "data_dir",
+    "durability",
+    "heartbeat_interval_ms",
+    "max_event_bytes",
+    "max_append_events",
+    "max_append_bytes",
+    "max_metadata_entries",
+    "max_metadata_bytes",
+    "max_concurrent_streams",
+    "reader_threads",
+    "port_file",
     "log_level",
 };
 
 // Usage flags that absl's parser handles itself (they print and exit). They
 // never take the next argument as their value.
 constexpr absl::string_view kAbslUsageFlags[] = {
-    "help",    "helpfull", "helpshort",       "helppackage",
-    "helpon",  "helpmatch", "version",        "only_check_args",
+    "help",   "helpfull",  "helpshort", "helppackage",
+    "helpon", "helpmatch", "version",   "only_check_args",
 };
 // absl's flag-file flags, also left to absl's parser.
 constexpr absl::string_view kAbslFileFlags[] = {"flagfile", "fromenv",
-                                               "tryfromenv", "undefok"};
+                                                "tryfromenv", "undefok"};
 
 bool Contains(const auto& names, absl::string_view name) {
   for (absl::string_view candidate : names) {
@@ -134,8 +140,9 @@ absl::Status ApplyCommandLine(int argc, char* argv[],
     absl::string_view arg = argv[i];
     if (arg == "--") {
       if (i + 1 < argc) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unexpected argument \"", argv[i + 1], "\" (evstored takes only flags)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument \"", argv[i + 1],
+                         "\" (evstored takes only flags)"));
       }
       break;
     }
@@ -146,7 +153,8 @@ absl::Status ApplyCommandLine(int argc, char* argv[],
     arg.remove_prefix(absl::StartsWith(arg, "--") ? 2 : 1);
     absl::string_view name = arg;
     std::optional<absl::string_view> value;
-    if (const size_t equals = arg.find('='); equals != absl::string_view::npos) {
+    if (const size_t equals = arg.find('=');
+        equals != absl::string_view::npos) {
       name = arg.substr(0, equals);
       value = arg.substr(equals + 1);
     }
@@ -232,8 +240,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
 
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (config.data_dir.empty()) {
-    return WithSource(absl::InvalidArgumentError("--data_dir: must not be empty"),
-                      "data_dir", from_environment);
+    return WithSource(
+        absl::InvalidArgumentError("--data_dir: must not be empty"), "data_dir",
+        from_environment);
   }
 
   const std::string durability = absl::GetFlag(FLAGS_durability);
@@ -242,11 +251,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
   } else if (durability == "buffered") {
     config.durability = Durability::kBuffered;
   } else {
-    return WithSource(
-        absl::InvalidArgumentError(
-            absl::StrCat("--durability: \"", durability,
-                         "\" is not a durability; use fsync or buffered")),
-        "durability", from_environment);
+    return WithSource(absl::InvalidArgumentError(absl::StrCat(
+                          "--durability: \"", durability,
+                          "\" is not a durability; use fsync or buffered")),
+                      "durability", from_environment);
   }
 
   struct Limit {
@@ -265,10 +273,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
       {"max_append_bytes", absl::GetFlag(FLAGS_max_append_bytes), 1, kGiB},
       {"max_metadata_entries", absl::GetFlag(FLAGS_max_metadata_entries), 0,
        1'000'000},
-      {"max_metadata_bytes", absl::GetFlag(FLAGS_max_metadata_bytes), 0,
-       kGiB},
-      {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams),
-       1, std::numeric_limits<int32_t>::max()},
+      {"max_metadata_bytes", absl::GetFlag(FLAGS_max_metadata_bytes), 0, kGiB},
+      {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams), 1,
+       std::numeric_limits<int32_t>::max()},
       {"reader_threads", absl::GetFlag(FLAGS_reader_threads), 1, 256},
   };
   for (const Limit& limit : limits) {

@@ -88,8 +88,8 @@ class Subscription final : public TailWaiter,
       return next;
     }
     Kind kind = Kind::kNone;
-    SubscriptionReactor* reactor = nullptr;         // kWrite, kFinish
-    grpc::Status status;                            // kFinish
+    SubscriptionReactor* reactor = nullptr;          // kWrite, kFinish
+    grpc::Status status;                             // kFinish
     const v1::SubscribeResponse* message = nullptr;  // kWrite
   };
 
@@ -196,8 +196,8 @@ void Subscription::Do(Next next) {
             [self = shared_from_this()] { self->Do(self->ReadFromDisk()); });
         if (queued) return;
         absl::MutexLock lock(&mu_);
-        next = FinishLocked(
-            grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+        next = FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "server shutting down"));
         continue;
       }
       case Next::Kind::kWrite:
@@ -219,8 +219,8 @@ Subscription::Next Subscription::ReadFromDisk() {
   }
   if (!started) {
     std::shared_ptr<FeedTail> tail = env_.log->Tail(customer_);
-    const FeedPosition head = start_at_end_ ? env_.log->Head(customer_)
-                                            : FeedPosition();
+    const FeedPosition head =
+        start_at_end_ ? env_.log->Head(customer_) : FeedPosition();
     absl::MutexLock lock(&mu_);
     tail_ = std::move(tail);
     if (start_at_end_) delivered_ = head;
@@ -262,10 +262,9 @@ Subscription::Next Subscription::ReadFromDisk() {
 
   const bool has_events = !result->events.empty();
   if (has_events) {
-    RefillBatch(result->events.size(),
-                [&](size_t i, v1::RecordedEvent* out) {
-                  ToProto(std::move(result->events[i]), out);
-                });
+    RefillBatch(result->events.size(), [&](size_t i, v1::RecordedEvent* out) {
+      ToProto(std::move(result->events[i]), out);
+    });
   }
 
   absl::MutexLock lock(&mu_);
@@ -274,8 +273,7 @@ Subscription::Next Subscription::ReadFromDisk() {
   // At the visible head: from here on the tail serves the events (or sends
   // this subscriber back to disk if it has evicted them already).
   if (result->end) live_ = true;
-  return AfterFetchLocked(has_events,
-                          result->end && delivered_ >= head_before);
+  return AfterFetchLocked(has_events, result->end && delivered_ >= head_before);
 }
 
 Subscription::Next Subscription::FetchFromTail() {
@@ -292,6 +290,10 @@ Subscription::Next Subscription::FetchFromTail() {
   std::vector<std::shared_ptr<const RecordedEvent>> fetched;
   if (tail->ReadAfter(after, kBatchEvents, kBatchBytes, &fetched) ==
       FeedTail::ReadOutcome::kEvicted) {
+    spdlog::debug(
+        "subscriber of {} fell out of the live tail after {}; "
+        "catching up from disk",
+        customer_, after.value());
     absl::MutexLock lock(&mu_);
     live_ = false;
     return StepLocked(Step::kDiskRead);

@@ -17,7 +17,8 @@ WorkerPool::WorkerPool(std::string_view name, int threads) {
     threads_.emplace_back([this] { RunWorker(); });
     // Linux limits thread names to 15 characters; a longer one is rejected
     // and the thread just keeps its inherited name.
-    const std::string thread_name = absl::StrCat(std::string(name), "-", i).substr(0, 15);
+    const std::string thread_name =
+        absl::StrCat(std::string(name), "-", i).substr(0, 15);
     pthread_setname_np(threads_.back().native_handle(), thread_name.c_str());
   }
 }

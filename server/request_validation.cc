@@ -278,7 +278,7 @@ absl::StatusOr<ReadParams> ValidateReadRequest(const v1::ReadRequest& request) {
   if (request.max_count() < 1) {
     return absl::InvalidArgumentError("max_count: must be at least 1");
   }
-  params.from = request.from();
+  params.from = request.start();
   params.max_count = request.max_count();
   params.include_data =
       request.has_include_data() ? request.include_data() : true;
@@ -331,8 +331,8 @@ absl::StatusOr<SubscriptionParams> ValidateSubscribeRequest(
     case v1::SubscribeRequest::kAfterPosition:
       params.start_after = FeedPosition(request.after_position());
       break;
-    case v1::SubscribeRequest::kFrom:
-      switch (request.from()) {
+    case v1::SubscribeRequest::kOrigin:
+      switch (request.origin()) {
         case v1::SUBSCRIBE_START_UNSPECIFIED:
         case v1::SUBSCRIBE_START_BEGINNING:
           break;
@@ -341,7 +341,7 @@ absl::StatusOr<SubscriptionParams> ValidateSubscribeRequest(
           break;
         default:
           return absl::InvalidArgumentError(absl::StrCat(
-              "from: unknown value ", static_cast<int>(request.from())));
+              "origin: unknown value ", static_cast<int>(request.origin())));
       }
       break;
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/proto_conversion.h"
 #include "server/status_mapping.h"
@@ -219,11 +220,23 @@ Subscription::Next Subscription::ReadFromDisk() {
   }
   if (!started) {
     std::shared_ptr<FeedTail> tail = env_.log->Tail(customer_);
-    const FeedPosition head =
-        start_at_end_ ? env_.log->Head(customer_) : FeedPosition();
+    const FeedPosition head = tail->head();
     absl::MutexLock lock(&mu_);
     tail_ = std::move(tail);
-    if (start_at_end_) delivered_ = head;
+    if (start_at_end_) {
+      delivered_ = head;
+    } else if (delivered_ > head) {
+      // A consumer cannot have seen a position beyond the visible head: its
+      // position belongs to other data (e.g. a restored backup). Resuming
+      // would silently skip the events that take those positions next.
+      return FinishLocked(grpc::Status(
+          grpc::StatusCode::OUT_OF_RANGE,
+          absl::StrCat("after_position ", delivered_.value(),
+                       " is beyond the head of the feed of ", customer_, " (",
+                       head.value(),
+                       "); the consumer's position does not belong to this "
+                       "feed")));
+    }
     started_ = true;
   }
 

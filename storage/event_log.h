@@ -98,6 +98,9 @@ struct LookupResult {
   std::vector<FeedPosition> missing_positions;
 };
 
+// The most event data one Lookup returns.
+inline constexpr size_t kMaxLookupBytes = size_t{32} << 20;
+
 // A durable, per-customer event log.
 //
 // Guarantees:
@@ -149,7 +152,10 @@ class EventLog {
       std::string_view customer, std::string_view stream, StreamRevision from,
       ReadDirection direction, const ReadLimits& limits) = 0;
 
-  // Fetches events of one customer by id and by position.
+  // Fetches events of one customer by id and by position. Fails with
+  // RESOURCE_EXHAUSTED when the events found carry more than
+  // kMaxLookupBytes of data, so one call cannot make the server hold an
+  // unbounded reply.
   virtual absl::StatusOr<LookupResult> Lookup(
       std::string_view customer, const std::vector<EventId>& ids,
       const std::vector<FeedPosition>& positions, bool include_data) = 0;

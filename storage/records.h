@@ -13,7 +13,8 @@
 
 namespace evstore {
 
-// Key/value metadata of an event, in the order the producer gave it.
+// Key/value metadata of an event. Stored and returned in the order given
+// (the server gives it sorted by key: protobuf maps have no order).
 using EventMetadata = std::vector<std::pair<std::string, std::string>>;
 
 // An event as the producer writes it. The storage engine stores the fields

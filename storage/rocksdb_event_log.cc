@@ -1,5 +1,6 @@
 #include "storage/rocksdb_event_log.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "storage/absl_string_view.h"
@@ -63,13 +64,36 @@ std::shared_ptr<FeedTail> RocksEventLog::Tail(std::string_view customer) {
   bool close_it = false;
   {
     absl::MutexLock lock(&tails_mu_);
-    auto [it, inserted] = tails_.try_emplace(std::string(customer));
-    if (inserted) {
-      it->second = std::make_shared<FeedTail>(
+    if (auto it = tails_.find(AsAbsl(customer)); it != tails_.end()) {
+      return it->second;
+    }
+    const bool known = directory_.Find(customer).has_value();
+    auto unknown = unknown_tails_.find(AsAbsl(customer));
+    if (unknown != unknown_tails_.end()) tail = unknown->second.lock();
+    if (!tail) {
+      tail = std::make_shared<FeedTail>(
           FeedPosition(0), options_.tail_max_events, options_.tail_max_bytes);
       close_it = closed_;
     }
-    tail = it->second;
+    if (known) {
+      // The customer's first append is being published: from now on the
+      // tail lives as long as the log.
+      if (unknown != unknown_tails_.end()) unknown_tails_.erase(unknown);
+      tails_.emplace(std::string(customer), tail);
+    } else if (unknown != unknown_tails_.end()) {
+      unknown->second = tail;
+    } else {
+      // Sweep expired entries whenever the map doubles, keeping it
+      // proportional to the live subscriptions.
+      if (unknown_tails_.size() >= unknown_tails_sweep_at_) {
+        absl::erase_if(unknown_tails_, [](const auto& entry) {
+          return entry.second.expired();
+        });
+        unknown_tails_sweep_at_ =
+            std::max<size_t>(64, 2 * unknown_tails_.size());
+      }
+      unknown_tails_.emplace(std::string(customer), tail);
+    }
   }
   if (close_it) tail->Close();
   return tail;
@@ -88,6 +112,9 @@ void RocksEventLog::Close() {
     absl::MutexLock lock(&tails_mu_);
     closed_ = true;
     for (auto& [name, tail] : tails_) tails.push_back(tail);
+    for (auto& [name, weak] : unknown_tails_) {
+      if (std::shared_ptr<FeedTail> tail = weak.lock()) tails.push_back(tail);
+    }
   }
   for (auto& tail : tails) tail->Close();
 }

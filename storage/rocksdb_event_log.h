@@ -51,11 +51,12 @@ class RocksEventLog final : public EventLog {
   void StartCommitter();
   void Publish(const std::string& customer,
                std::vector<std::shared_ptr<const RecordedEvent>> events);
-  // Reads the events at consecutive positions [first, first+count) into
-  // `out`, applying `filter`; used by feed and stream reads.
+  // Reads the events at `positions` into `out` (nullopt where missing); used
+  // by stream reads and lookups.
+  // Fails with RESOURCE_EXHAUSTED beyond `max_bytes` of data.
   absl::Status ReadPositions(CustomerKey key, std::string_view customer,
                              const std::vector<FeedPosition>& positions,
-                             bool include_data,
+                             bool include_data, size_t max_bytes,
                              std::vector<std::optional<RecordedEvent>>* out);
 
   // Constant after open.
@@ -66,8 +67,15 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<GroupCommitter> committer_;
 
   absl::Mutex tails_mu_;
+  // Tails of customers that have events (or are being created).
   absl::flat_hash_map<std::string, std::shared_ptr<FeedTail>> tails_
       ABSL_GUARDED_BY(tails_mu_);
+  // Tails of names without events, held only by their subscribers, so that
+  // subscribing to arbitrary names cannot grow memory. The first append of
+  // the customer promotes a live one into tails_.
+  absl::flat_hash_map<std::string, std::weak_ptr<FeedTail>> unknown_tails_
+      ABSL_GUARDED_BY(tails_mu_);
+  size_t unknown_tails_sweep_at_ ABSL_GUARDED_BY(tails_mu_) = 64;
   bool closed_ ABSL_GUARDED_BY(tails_mu_) = false;
   absl::Mutex close_mu_;
 };

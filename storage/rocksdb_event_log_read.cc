@@ -1,6 +1,7 @@
 // Reads of the RocksDB event log. Every read is capped at the customer's
 // visible head, so nothing that is written but not yet durable is returned.
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "storage/absl_string_view.h"
@@ -111,7 +112,7 @@ absl::StatusOr<FeedReadResult> RocksEventLog::ReadFeed(
 absl::Status RocksEventLog::ReadPositions(
     CustomerKey key, std::string_view customer,
     const std::vector<FeedPosition>& positions, bool include_data,
-    std::vector<std::optional<RecordedEvent>>* out) {
+    size_t max_bytes, std::vector<std::optional<RecordedEvent>>* out) {
   out->assign(positions.size(), std::nullopt);
   if (positions.empty()) return absl::OkStatus();
   std::vector<std::string> event_keys;
@@ -122,9 +123,16 @@ absl::Status RocksEventLog::ReadPositions(
   std::vector<rocksdb::Status> statuses(slices.size());
   rocks_.db->MultiGet(rocksdb::ReadOptions(), rocks_.events, slices.size(),
                       slices.data(), values.data(), statuses.data());
+  size_t bytes = 0;
   for (size_t i = 0; i < positions.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return ReadError(statuses[i], "reading events");
+    bytes += include_data ? values[i].size() : kEventOverheadBytes;
+    if (bytes > max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the requested events hold more than ", max_bytes,
+                       " bytes; ask for fewer at a time or without data"));
+    }
     absl::StatusOr<codec::EventView> view =
         codec::DecodeEvent(key, positions[i], values[i].ToStringView());
     if (!view.ok()) return view.status();
@@ -227,8 +235,9 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
   }
 
   std::vector<std::optional<RecordedEvent>> events;
-  if (absl::Status s = ReadPositions(*key, customer, positions,
-                                     limits.include_data, &events);
+  if (absl::Status s =
+          ReadPositions(*key, customer, positions, limits.include_data,
+                        std::numeric_limits<size_t>::max(), &events);
       !s.ok()) {
     return s;
   }
@@ -295,8 +304,8 @@ absl::StatusOr<LookupResult> RocksEventLog::Lookup(
     }
   }
   std::vector<std::optional<RecordedEvent>> found;
-  if (absl::Status s =
-          ReadPositions(*key, customer, wanted, include_data, &found);
+  if (absl::Status s = ReadPositions(*key, customer, wanted, include_data,
+                                     kMaxLookupBytes, &found);
       !s.ok()) {
     return s;
   }

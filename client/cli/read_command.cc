@@ -21,7 +21,7 @@ int RunRead(const GlobalOptions& global, const ParsedArgs& args) {
   if (std::optional<std::string> text = args.Value("from")) {
     absl::StatusOr<std::uint64_t> from = ParseUint64("from", *text);
     if (!from.ok()) return ReportUsageError(kName, from.status().message());
-    request.set_from(*from);
+    request.set_start(*from);
   }
   if (std::optional<std::string> text = args.Value("max-count")) {
     absl::StatusOr<std::uint64_t> max_count = ParseUint64("max-count", *text);

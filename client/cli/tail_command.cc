@@ -30,9 +30,9 @@ absl::StatusOr<TailFlags> ParseTailFlags(const GlobalOptions& global,
   }
   if (std::optional<std::string> from = args.Value("from")) {
     if (*from == "start") {
-      request.set_from(v1::SUBSCRIBE_START_BEGINNING);
+      request.set_origin(v1::SUBSCRIBE_START_BEGINNING);
     } else if (*from == "end") {
-      request.set_from(v1::SUBSCRIBE_START_END);
+      request.set_origin(v1::SUBSCRIBE_START_END);
     } else {
       absl::StatusOr<std::uint64_t> position = ParseUint64("from", *from);
       if (!position.ok()) {
@@ -47,7 +47,7 @@ absl::StatusOr<TailFlags> ParseTailFlags(const GlobalOptions& global,
     if (!position.ok()) return position.status();
     request.set_after_position(*position);
   } else {
-    request.set_from(v1::SUBSCRIBE_START_BEGINNING);
+    request.set_origin(v1::SUBSCRIBE_START_BEGINNING);
   }
   for (const std::string& prefix : args.Values("stream-prefix")) {
     request.add_stream_prefixes(prefix);

@@ -1,7 +1,10 @@
 // AppendSession against a real evstored: many appends in flight from several
 // threads, per-request errors, duplicates and a clean close.
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -11,11 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
-
-#include <sys/wait.h>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -66,7 +65,9 @@ class InFlightLimit {
   int max_seen_ = 0;
 };
 
-TEST_CASE("a thousand appends from several threads over one session each get their own result") {
+TEST_CASE(
+    "a thousand appends from several threads over one session each get their "
+    "own result") {
   EvstoredProcess server;
   auto client = server.Connect();
   std::unique_ptr<client::AppendSession> session = client->OpenAppendSession();
@@ -90,15 +91,16 @@ TEST_CASE("a thousand appends from several threads over one session each get the
             kOrsted, stream_of(t), 1000 + static_cast<uint32_t>(t), i + 1, 1);
         const std::string id = request.writes(0).events(0).id();
         limit.Acquire();
-        session->AppendAsync(std::move(request),
-                             [&, id](absl::StatusOr<v1::AppendResponse> outcome) {
-                               {
-                                 std::lock_guard<std::mutex> lock(mu);
-                                 outcomes.emplace(id, std::move(outcome));
-                               }
-                               answered.fetch_add(1);
-                               limit.Release();
-                             });
+        session->AppendAsync(
+            std::move(request),
+            [&, id](absl::StatusOr<v1::AppendResponse> outcome) {
+              {
+                std::lock_guard<std::mutex> lock(mu);
+                outcomes.emplace(id, std::move(outcome));
+              }
+              answered.fetch_add(1);
+              limit.Release();
+            });
       }
     });
   }
@@ -144,7 +146,9 @@ TEST_CASE("a thousand appends from several threads over one session each get the
   }
 }
 
-TEST_CASE("a failed append on a session gets its own error and the session continues") {
+TEST_CASE(
+    "a failed append on a session gets its own error and the session "
+    "continues") {
   EvstoredProcess server;
   auto client = server.Connect();
   std::unique_ptr<client::AppendSession> session = client->OpenAppendSession();
@@ -201,7 +205,9 @@ TEST_CASE("a failed append on a session gets its own error and the session conti
   }
 }
 
-TEST_CASE("retrying an append over a session returns the original result marked duplicate") {
+TEST_CASE(
+    "retrying an append over a session returns the original result marked "
+    "duplicate") {
   EvstoredProcess server;
   auto client = server.Connect();
   std::unique_ptr<client::AppendSession> session = client->OpenAppendSession();
@@ -223,7 +229,8 @@ TEST_CASE("retrying an append over a session returns the original result marked 
   CHECK(retry->first_position() == original->first_position());
   CHECK(retry->last_position() == original->last_position());
   REQUIRE(retry->streams_size() == 2);
-  CHECK(retry->streams(1).first_revision() == original->streams(1).first_revision());
+  CHECK(retry->streams(1).first_revision() ==
+        original->streams(1).first_revision());
   CHECK(retry->recorded_at().seconds() == original->recorded_at().seconds());
   CHECK(retry->recorded_at().nanos() == original->recorded_at().nanos());
 
@@ -246,7 +253,9 @@ TEST_CASE("retrying an append over a session returns the original result marked 
   CHECK(PositionsOf(ReadFeed(*client, kOrsted)) == Sequence(1, 3));
 }
 
-TEST_CASE("closing a session answers every accepted append and then refuses new ones") {
+TEST_CASE(
+    "closing a session answers every accepted append and then refuses new "
+    "ones") {
   EvstoredProcess server;
   auto client = server.Connect();
   std::unique_ptr<client::AppendSession> session = client->OpenAppendSession();
@@ -277,16 +286,20 @@ TEST_CASE("closing a session answers every accepted append and then refuses new 
 
   // After Close, appends are refused at once and nothing is sent.
   auto refused = session->Append(SingleWrite(kOrsted, kNominations, 21, 1, 1));
-  REQUIRE(refused.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  REQUIRE(refused.wait_for(std::chrono::seconds(5)) ==
+          std::future_status::ready);
   const absl::StatusOr<v1::AppendResponse> refused_result = refused.get();
-  CHECK(refused_result.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(refused_result.status().code() ==
+        absl::StatusCode::kFailedPrecondition);
   // Closing again waits for the same, already reached, end.
   CHECK(session->Close(absl::Seconds(5)).ok());
   session.reset();
   CHECK(FeedHead(*client, kOrsted) == kAppends);
 }
 
-TEST_CASE("a session with thousands of unbounded appends in flight answers every one") {
+TEST_CASE(
+    "a session with thousands of unbounded appends in flight answers every "
+    "one") {
   EvstoredProcess server;
   auto client = server.Connect();
   std::unique_ptr<client::AppendSession> session = client->OpenAppendSession();
@@ -315,7 +328,8 @@ TEST_CASE("a session with thousands of unbounded appends in flight answers every
   CHECK(ok == kAppends);
   // Written in the order they were accepted: one stream, revisions follow
   // the ids.
-  const std::vector<v1::RecordedEvent> events = ReadStream(*client, kOrsted, kNominations);
+  const std::vector<v1::RecordedEvent> events =
+      ReadStream(*client, kOrsted, kNominations);
   REQUIRE(events.size() == kAppends);
   CHECK(PositionsOf(events) == Sequence(1, kAppends));
 }

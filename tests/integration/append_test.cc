@@ -1,15 +1,14 @@
 // Append against a real evstored: atomicity, positions and revisions,
 // optimistic concurrency, idempotency, validation and customer isolation.
 #include <barrier>
+#include <catch2/catch.hpp>
 #include <cctype>
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "tests/integration/evstored_process.h"
@@ -23,8 +22,7 @@ using Catch::Matchers::Contains;
 // Requires that `request` fails with `code` and a message containing every
 // one of `parts`.
 void RequireAppendFails(const client::Client& client,
-                        const v1::AppendRequest& request,
-                        absl::StatusCode code,
+                        const v1::AppendRequest& request, absl::StatusCode code,
                         const std::vector<std::string>& parts) {
   absl::StatusOr<v1::AppendResponse> response = client.Append(request);
   INFO("append result: " << response.status());
@@ -57,7 +55,9 @@ void RequireIdsNotRecorded(const client::Client& client,
   CHECK(found->missing_ids_size() == valid);
 }
 
-TEST_CASE("a multi-stream append whose expected revision fails for one stream writes nothing") {
+TEST_CASE(
+    "a multi-stream append whose expected revision fails for one stream writes "
+    "nothing") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -75,10 +75,10 @@ TEST_CASE("a multi-stream append whose expected revision fails for one stream wr
   request.set_customer(kOrsted);
   AddWrite(request, kNominations, 2, 1, 3)->set_expected_revision(2);
   AddWrite(request, kForecast, 2, 4, 2)->set_expected_revision(5);
-  RequireAppendFails(*client, request, absl::StatusCode::kFailedPrecondition,
-                     {"writes[1]", "contract/DS000068/forecast",
-                      "expected revision 5",
-                      "the stream's actual revision is 1"});
+  RequireAppendFails(
+      *client, request, absl::StatusCode::kFailedPrecondition,
+      {"writes[1]", "contract/DS000068/forecast", "expected revision 5",
+       "the stream's actual revision is 1"});
 
   // Nothing of either stream was written.
   const std::vector<v1::RecordedEvent> after = ReadFeed(*client, kOrsted);
@@ -100,7 +100,9 @@ TEST_CASE("a multi-stream append whose expected revision fails for one stream wr
   CHECK(response.streams(1).last_revision() == 3);
 }
 
-TEST_CASE("the events of an append get dense consecutive positions in request order") {
+TEST_CASE(
+    "the events of an append get dense consecutive positions in request "
+    "order") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -150,7 +152,9 @@ TEST_CASE("the events of an append get dense consecutive positions in request or
   CHECK(feed[8].revision() == 3);
 }
 
-TEST_CASE("an append reports the first and last revision of every stream write in request order") {
+TEST_CASE(
+    "an append reports the first and last revision of every stream write in "
+    "request order") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -183,12 +187,14 @@ TEST_CASE("every kind of expected revision is enforced") {
   auto client = server.Connect();
   uint32_t series = 100;
   // An append of one event to `stream` under `condition`.
-  const auto attempt = [&](const std::string& stream,
-                           const std::function<void(v1::StreamWrite*)>& condition) {
-    v1::AppendRequest request = SingleWrite(kOrsted, stream, ++series, 1, 1);
-    condition(request.mutable_writes(0));
-    return request;
-  };
+  const auto attempt =
+      [&](const std::string& stream,
+          const std::function<void(v1::StreamWrite*)>& condition) {
+        v1::AppendRequest request =
+            SingleWrite(kOrsted, stream, ++series, 1, 1);
+        condition(request.mutable_writes(0));
+        return request;
+      };
   const auto state = [](v1::ExpectedState s) {
     return [s](v1::StreamWrite* w) { w->set_expected_state(s); };
   };
@@ -198,20 +204,32 @@ TEST_CASE("every kind of expected revision is enforced") {
   const auto none = [](v1::StreamWrite*) {};
 
   SECTION("no condition and any append whatever the revision") {
-    CHECK(MustAppend(*client, attempt(kNominations, none)).streams(0).last_revision() == 1);
-    CHECK(MustAppend(*client, attempt(kNominations, none)).streams(0).last_revision() == 2);
-    CHECK(MustAppend(*client, attempt(kNominations, state(v1::EXPECTED_STATE_ANY)))
-              .streams(0).last_revision() == 3);
-    CHECK(MustAppend(*client, attempt(kNominations, state(v1::EXPECTED_STATE_UNSPECIFIED)))
-              .streams(0).last_revision() == 4);
+    CHECK(MustAppend(*client, attempt(kNominations, none))
+              .streams(0)
+              .last_revision() == 1);
+    CHECK(MustAppend(*client, attempt(kNominations, none))
+              .streams(0)
+              .last_revision() == 2);
+    CHECK(MustAppend(*client,
+                     attempt(kNominations, state(v1::EXPECTED_STATE_ANY)))
+              .streams(0)
+              .last_revision() == 3);
+    CHECK(MustAppend(*client, attempt(kNominations,
+                                      state(v1::EXPECTED_STATE_UNSPECIFIED)))
+              .streams(0)
+              .last_revision() == 4);
     CHECK(MustAppend(*client, attempt(kForecast, state(v1::EXPECTED_STATE_ANY)))
-              .streams(0).last_revision() == 1);
+              .streams(0)
+              .last_revision() == 1);
   }
 
   SECTION("no_stream holds only for a stream without events") {
-    CHECK(MustAppend(*client, attempt(kNominations, state(v1::EXPECTED_STATE_NO_STREAM)))
-              .streams(0).last_revision() == 1);
-    const v1::AppendRequest again = attempt(kNominations, state(v1::EXPECTED_STATE_NO_STREAM));
+    CHECK(MustAppend(*client,
+                     attempt(kNominations, state(v1::EXPECTED_STATE_NO_STREAM)))
+              .streams(0)
+              .last_revision() == 1);
+    const v1::AppendRequest again =
+        attempt(kNominations, state(v1::EXPECTED_STATE_NO_STREAM));
     RequireAppendFails(*client, again, absl::StatusCode::kFailedPrecondition,
                        {"writes[0]", kNominations, "expected no stream",
                         "exists at revision 1"});
@@ -219,19 +237,24 @@ TEST_CASE("every kind of expected revision is enforced") {
   }
 
   SECTION("stream_exists holds only for a stream with events") {
-    const v1::AppendRequest early = attempt(kNominations, state(v1::EXPECTED_STATE_STREAM_EXISTS));
+    const v1::AppendRequest early =
+        attempt(kNominations, state(v1::EXPECTED_STATE_STREAM_EXISTS));
     RequireAppendFails(*client, early, absl::StatusCode::kFailedPrecondition,
-                       {"writes[0]", kNominations, "expected the stream to exist",
-                        "revision 0"});
+                       {"writes[0]", kNominations,
+                        "expected the stream to exist", "revision 0"});
     RequireIdsNotRecorded(*client, kOrsted, IdsOf(early));
     CHECK(FeedHead(*client, kOrsted) == 0);
     MustAppend(*client, attempt(kNominations, none));
-    CHECK(MustAppend(*client, attempt(kNominations, state(v1::EXPECTED_STATE_STREAM_EXISTS)))
-              .streams(0).last_revision() == 2);
+    CHECK(MustAppend(*client, attempt(kNominations,
+                                      state(v1::EXPECTED_STATE_STREAM_EXISTS)))
+              .streams(0)
+              .last_revision() == 2);
   }
 
   SECTION("an exact revision of 0 means the stream has no events") {
-    CHECK(MustAppend(*client, attempt(kNominations, revision(0))).streams(0).last_revision() == 1);
+    CHECK(MustAppend(*client, attempt(kNominations, revision(0)))
+              .streams(0)
+              .last_revision() == 1);
     RequireAppendFails(*client, attempt(kNominations, revision(0)),
                        absl::StatusCode::kFailedPrecondition,
                        {"writes[0]", kNominations, "expected revision 0",
@@ -247,17 +270,21 @@ TEST_CASE("every kind of expected revision is enforced") {
                        absl::StatusCode::kFailedPrecondition,
                        {"expected revision 4", "actual revision is 3"});
     // A condition on a stream that does not exist fails with revision 0.
-    RequireAppendFails(*client, attempt(kForecast, revision(1)),
-                       absl::StatusCode::kFailedPrecondition,
-                       {kForecast, "expected revision 1", "actual revision is 0"});
-    const v1::AppendResponse ok = MustAppend(*client, attempt(kNominations, revision(3)));
+    RequireAppendFails(
+        *client, attempt(kForecast, revision(1)),
+        absl::StatusCode::kFailedPrecondition,
+        {kForecast, "expected revision 1", "actual revision is 0"});
+    const v1::AppendResponse ok =
+        MustAppend(*client, attempt(kNominations, revision(3)));
     CHECK(ok.streams(0).first_revision() == 4);
     CHECK(ok.first_position() == 4);
     CHECK(FeedHead(*client, kOrsted) == 4);
   }
 }
 
-TEST_CASE("retrying an append returns the original result marked duplicate and writes nothing") {
+TEST_CASE(
+    "retrying an append returns the original result marked duplicate and "
+    "writes nothing") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -280,8 +307,10 @@ TEST_CASE("retrying an append returns the original result marked duplicate and w
   REQUIRE(retry.streams_size() == 2);
   for (int i = 0; i < 2; ++i) {
     CHECK(retry.streams(i).stream() == original.streams(i).stream());
-    CHECK(retry.streams(i).first_revision() == original.streams(i).first_revision());
-    CHECK(retry.streams(i).last_revision() == original.streams(i).last_revision());
+    CHECK(retry.streams(i).first_revision() ==
+          original.streams(i).first_revision());
+    CHECK(retry.streams(i).last_revision() ==
+          original.streams(i).last_revision());
   }
   CHECK(retry.recorded_at().seconds() == original.recorded_at().seconds());
   CHECK(retry.recorded_at().nanos() == original.recorded_at().nanos());
@@ -293,7 +322,9 @@ TEST_CASE("retrying an append returns the original result marked duplicate and w
             .first_position() == 6);
 }
 
-TEST_CASE("an append mixing recorded and new event ids is rejected with ALREADY_EXISTS") {
+TEST_CASE(
+    "an append mixing recorded and new event ids is rejected with "
+    "ALREADY_EXISTS") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -307,8 +338,8 @@ TEST_CASE("an append mixing recorded and new event ids is rejected with ALREADY_
   *write->add_events() = Nomination(TestUuid(40, 2), 2);
   *write->add_events() = Nomination(TestUuid(41, 3), 3);
   RequireAppendFails(*client, mixed, absl::StatusCode::kAlreadyExists,
-                     {"mixes recorded and new event ids",
-                      "event #1", "recorded at feed position 2"});
+                     {"mixes recorded and new event ids", "event #1",
+                      "recorded at feed position 2"});
   RequireIdsNotRecorded(*client, kOrsted, {TestUuid(41, 1), TestUuid(41, 3)});
   CHECK(FeedHead(*client, kOrsted) == 2);
 
@@ -329,7 +360,8 @@ TEST_CASE("an append mixing recorded and new event ids is rejected with ALREADY_
   CHECK(ReadStream(*client, kOrsted, kForecast).empty());
 }
 
-TEST_CASE("an append with the same event id twice is rejected naming both places") {
+TEST_CASE(
+    "an append with the same event id twice is rejected naming both places") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -346,12 +378,15 @@ TEST_CASE("an append with the same event id twice is rejected naming both places
   RequireIdsNotRecorded(*client, kOrsted, IdsOf(request));
 }
 
-TEST_CASE("malformed or oversized appends are rejected naming the field and write nothing") {
+TEST_CASE(
+    "malformed or oversized appends are rejected naming the field and write "
+    "nothing") {
   EvstoredProcess server({"--max_event_bytes=1024", "--max_append_events=50",
                           "--max_append_bytes=4096"});
   auto client = server.Connect();
   MustAppend(*client, SingleWrite(kOrsted, kNominations, 60, 1, 3));
-  const std::vector<std::string> feed_before = IdsOf(ReadFeed(*client, kOrsted));
+  const std::vector<std::string> feed_before =
+      IdsOf(ReadFeed(*client, kOrsted));
 
   struct Case {
     const char* name;
@@ -362,35 +397,47 @@ TEST_CASE("malformed or oversized appends are rejected naming the field and writ
   const std::vector<Case> cases = {
       {"customer with upper-case letters",
        [](v1::AppendRequest& r) { r.set_customer("Orsted-DK"); },
-       absl::StatusCode::kInvalidArgument, {"customer"}},
-      {"empty customer", [](v1::AppendRequest& r) { r.clear_customer(); },
-       absl::StatusCode::kInvalidArgument, {"customer"}},
+       absl::StatusCode::kInvalidArgument,
+       {"customer"}},
+      {"empty customer",
+       [](v1::AppendRequest& r) { r.clear_customer(); },
+       absl::StatusCode::kInvalidArgument,
+       {"customer"}},
       {"customer longer than 64 characters",
        [](v1::AppendRequest& r) { r.set_customer(std::string(65, 'g')); },
-       absl::StatusCode::kInvalidArgument, {"customer"}},
-      {"no stream writes", [](v1::AppendRequest& r) { r.clear_writes(); },
+       absl::StatusCode::kInvalidArgument,
+       {"customer"}},
+      {"no stream writes",
+       [](v1::AppendRequest& r) { r.clear_writes(); },
        absl::StatusCode::kInvalidArgument,
        {"writes: at least one stream write is required"}},
       {"empty stream name",
        [](v1::AppendRequest& r) { r.mutable_writes(1)->clear_stream(); },
-       absl::StatusCode::kInvalidArgument, {"writes[1].stream"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[1].stream"}},
       {"stream name with a control character",
        [](v1::AppendRequest& r) {
          r.mutable_writes(1)->set_stream("contract/DS000068\n/forecast");
        },
-       absl::StatusCode::kInvalidArgument, {"writes[1].stream"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[1].stream"}},
       {"stream name with a C1 control character (U+0085)",
        [](v1::AppendRequest& r) {
-         r.mutable_writes(0)->set_stream("contract/DS000068/\xc2\x85nominations");
+         r.mutable_writes(0)->set_stream(
+             "contract/DS000068/\xc2\x85nominations");
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].stream", "control character"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].stream", "control character"}},
       {"stream name longer than 256 bytes",
        [](v1::AppendRequest& r) {
          r.mutable_writes(0)->set_stream("contract/" + std::string(250, 'x'));
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].stream"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].stream"}},
       {"stream appearing twice",
-       [](v1::AppendRequest& r) { r.mutable_writes(1)->set_stream(kNominations); },
+       [](v1::AppendRequest& r) {
+         r.mutable_writes(1)->set_stream(kNominations);
+       },
        absl::StatusCode::kInvalidArgument,
        {"writes[1].stream", kNominations, "already appears in writes[0]"}},
       {"stream write without events",
@@ -408,21 +455,22 @@ TEST_CASE("malformed or oversized appends are rejected naming the field and writ
          r.mutable_writes(0)->mutable_events(0)->set_id(
              "0f8fad5bd9cb469fa16570867728950e");
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].events[0].id", "is not a UUID"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].events[0].id", "is not a UUID"}},
       {"nil UUID as event id",
        [](v1::AppendRequest& r) {
          r.mutable_writes(0)->mutable_events(1)->set_id(
              "00000000-0000-0000-0000-000000000000");
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].events[1].id", "nil UUID"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].events[1].id", "nil UUID"}},
       {"invalid JSON under the default content type",
        [](v1::AppendRequest& r) {
          r.mutable_writes(1)->mutable_events(0)->set_data(
              R"({"contract":"DS000068","gasDay":"2026-11-27",)");
        },
        absl::StatusCode::kInvalidArgument,
-       {"writes[1].events[0].data", "not valid JSON",
-        "\"application/json\""}},
+       {"writes[1].events[0].data", "not valid JSON", "\"application/json\""}},
       {"invalid JSON under a +json content type",
        [](v1::AppendRequest& r) {
          v1::ProposedEvent* e = r.mutable_writes(0)->mutable_events(1);
@@ -433,18 +481,25 @@ TEST_CASE("malformed or oversized appends are rejected naming the field and writ
        {"writes[0].events[1].data", "not valid JSON",
         "application/vnd.edigas.nomres+json"}},
       {"empty event type",
-       [](v1::AppendRequest& r) { r.mutable_writes(1)->mutable_events(1)->clear_type(); },
-       absl::StatusCode::kInvalidArgument, {"writes[1].events[1].type"}},
+       [](v1::AppendRequest& r) {
+         r.mutable_writes(1)->mutable_events(1)->clear_type();
+       },
+       absl::StatusCode::kInvalidArgument,
+       {"writes[1].events[1].type"}},
       {"event type longer than 256 bytes",
        [](v1::AppendRequest& r) {
-         r.mutable_writes(0)->mutable_events(0)->set_type(std::string(257, 'T'));
+         r.mutable_writes(0)->mutable_events(0)->set_type(
+             std::string(257, 'T'));
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].events[0].type"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].events[0].type"}},
       {"metadata with an empty key",
        [](v1::AppendRequest& r) {
-         (*r.mutable_writes(0)->mutable_events(1)->mutable_metadata())[""] = "x";
+         (*r.mutable_writes(0)->mutable_events(1)->mutable_metadata())[""] =
+             "x";
        },
-       absl::StatusCode::kInvalidArgument, {"writes[0].events[1].metadata"}},
+       absl::StatusCode::kInvalidArgument,
+       {"writes[0].events[1].metadata"}},
       {"event data over --max_event_bytes",
        [](v1::AppendRequest& r) {
          v1::ProposedEvent* e = r.mutable_writes(1)->mutable_events(1);
@@ -467,14 +522,16 @@ TEST_CASE("malformed or oversized appends are rejected naming the field and writ
            }
          }
        },
-       absl::StatusCode::kResourceExhausted, {"writes:", "at most 4096"}},
+       absl::StatusCode::kResourceExhausted,
+       {"writes:", "at most 4096"}},
       {"more events than --max_append_events",
        [](v1::AppendRequest& r) {
          for (int i = 0; i < 47; ++i) {
            *r.mutable_writes(1)->add_events() = Nomination(TestUuid(62, i), i);
          }
        },
-       absl::StatusCode::kResourceExhausted, {"51 events", "at most 50"}},
+       absl::StatusCode::kResourceExhausted,
+       {"51 events", "at most 50"}},
   };
 
   // One server for the whole table: a loop, not sections (Catch2 would rerun
@@ -495,17 +552,21 @@ TEST_CASE("malformed or oversized appends are rejected naming the field and writ
   }
 }
 
-TEST_CASE("payloads that are not JSON are accepted under a non-JSON content type up to the size limit") {
+TEST_CASE(
+    "payloads that are not JSON are accepted under a non-JSON content type up "
+    "to the size limit") {
   EvstoredProcess server({"--max_event_bytes=1024"});
   auto client = server.Connect();
 
   // An Edig@s XML document, and exactly --max_event_bytes of binary data.
   std::string binary(1024, '\0');
-  for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 7);
+  for (size_t i = 0; i < binary.size(); ++i)
+    binary[i] = static_cast<char>(i * 7);
   v1::AppendRequest request = SingleWrite(kOrsted, kNominations, 70, 1, 3);
   v1::ProposedEvent* xml = request.mutable_writes(0)->mutable_events(0);
   xml->set_content_type("application/xml");
-  xml->set_data("<NominationResponse status=\"16G\"><gasDay>2026-11-27</gasDay>");
+  xml->set_data(
+      "<NominationResponse status=\"16G\"><gasDay>2026-11-27</gasDay>");
   v1::ProposedEvent* raw = request.mutable_writes(0)->mutable_events(1);
   raw->set_content_type("application/octet-stream");
   raw->set_data(binary);
@@ -525,11 +586,14 @@ TEST_CASE("payloads that are not JSON are accepted under a non-JSON content type
 // to parse inside gRPC, before evstore sees it. gRPC C++ reports a request
 // that does not parse as UNIMPLEMENTED with an empty message (not the
 // contract's INVALID_ARGUMENT), so only the rejection is asserted here.
-TEST_CASE("an append with a stream name that is not valid UTF-8 is refused and writes nothing") {
+TEST_CASE(
+    "an append with a stream name that is not valid UTF-8 is refused and "
+    "writes nothing") {
   EvstoredProcess server;
   auto client = server.Connect();
   MustAppend(*client, SingleWrite(kOrsted, kNominations, 72, 1, 1));
-  v1::AppendRequest request = SingleWrite(kOrsted, "contract/DS000068/\xff\xfe", 73, 1, 1);
+  v1::AppendRequest request =
+      SingleWrite(kOrsted, "contract/DS000068/\xff\xfe", 73, 1, 1);
   absl::StatusOr<v1::AppendResponse> response = client->Append(request);
   INFO("append result: " << response.status());
   CHECK_FALSE(response.ok());
@@ -537,7 +601,8 @@ TEST_CASE("an append with a stream name that is not valid UTF-8 is refused and w
   RequireIdsNotRecorded(*client, kOrsted, IdsOf(request));
 }
 
-TEST_CASE("appends up to the default size limits are recorded and read back whole") {
+TEST_CASE(
+    "appends up to the default size limits are recorded and read back whole") {
   EvstoredProcess server;
   auto client = server.Connect();
   constexpr size_t kMiB = size_t{1} << 20;
@@ -554,7 +619,8 @@ TEST_CASE("appends up to the default size limits are recorded and read back whol
   const std::vector<v1::RecordedEvent> feed = ReadFeed(*client, kOrsted);
   REQUIRE(feed.size() == 15);
   for (int i = 0; i < 15; ++i) {
-    CHECK(feed[static_cast<size_t>(i)].data() == big.writes(0).events(i).data());
+    CHECK(feed[static_cast<size_t>(i)].data() ==
+          big.writes(0).events(i).data());
   }
   v1::GetEventsRequest lookup;
   lookup.set_customer(kOrsted);
@@ -582,7 +648,8 @@ TEST_CASE("appends up to the default size limits are recorded and read back whol
   CHECK(many_response.first_position() == 16);
   CHECK(many_response.last_position() == 10'015);
   CHECK(many_response.streams(1).last_revision() == 5000);
-  v1::AppendRequest too_many = SingleWrite(kOrsted, kNominations, 77, 1, 10'001);
+  v1::AppendRequest too_many =
+      SingleWrite(kOrsted, kNominations, 77, 1, 10'001);
   RequireAppendFails(*client, too_many, absl::StatusCode::kResourceExhausted,
                      {"10001 events", "at most 10000"});
   CHECK(FeedHead(*client, kOrsted) == 10'015);
@@ -591,19 +658,22 @@ TEST_CASE("appends up to the default size limits are recorded and read back whol
 TEST_CASE("stream names and types in non-ASCII UTF-8 are recorded as given") {
   EvstoredProcess server;
   auto client = server.Connect();
-  const std::string stream = "kontrakt/S\xc3\x98NDERJYLLAND-\xc3\x85/nomineringer";
+  const std::string stream =
+      "kontrakt/S\xc3\x98NDERJYLLAND-\xc3\x85/nomineringer";
   const std::string type = "Nomineringssvar\xe2\x80\x93Modtaget";
   v1::AppendRequest request = SingleWrite(kOrsted, stream, 71, 1, 2);
   request.mutable_writes(0)->mutable_events(1)->set_type(type);
   const v1::AppendResponse response = MustAppend(*client, request);
   CHECK(response.streams(0).stream() == stream);
-  const std::vector<v1::RecordedEvent> events = ReadStream(*client, kOrsted, stream);
+  const std::vector<v1::RecordedEvent> events =
+      ReadStream(*client, kOrsted, stream);
   REQUIRE(events.size() == 2);
   CHECK(events[0].stream() == stream);
   CHECK(events[1].type() == type);
 }
 
-TEST_CASE("of concurrent appends expecting the same revision exactly one succeeds") {
+TEST_CASE(
+    "of concurrent appends expecting the same revision exactly one succeeds") {
   EvstoredProcess server;
   auto client = server.Connect();
   constexpr int kThreads = 8;
@@ -620,9 +690,11 @@ TEST_CASE("of concurrent appends expecting the same revision exactly one succeed
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < kRounds; ++round) {
-        v1::AppendRequest request = SingleWrite(
-            kOrsted, kNominations, 90, static_cast<uint64_t>(round * 100 + t + 1), 1);
-        request.mutable_writes(0)->set_expected_revision(static_cast<uint64_t>(round));
+        v1::AppendRequest request =
+            SingleWrite(kOrsted, kNominations, 90,
+                        static_cast<uint64_t>(round * 100 + t + 1), 1);
+        request.mutable_writes(0)->set_expected_revision(
+            static_cast<uint64_t>(round));
         if (round == 0) {
           AddWrite(request, kForecast, 91, static_cast<uint64_t>(t + 1), 1)
               ->set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
@@ -634,11 +706,14 @@ TEST_CASE("of concurrent appends expecting the same revision exactly one succeed
           if (response.ok()) {
             ++winners[round];
             if (round == 0) ++no_stream_winners[0];
-            if (response->streams(0).first_revision() != static_cast<uint64_t>(round) + 1) {
-              unexpected.push_back("round " + std::to_string(round) + " got revision " +
-                                   std::to_string(response->streams(0).first_revision()));
+            if (response->streams(0).first_revision() !=
+                static_cast<uint64_t>(round) + 1) {
+              unexpected.push_back(
+                  "round " + std::to_string(round) + " got revision " +
+                  std::to_string(response->streams(0).first_revision()));
             }
-          } else if (response.status().code() != absl::StatusCode::kFailedPrecondition) {
+          } else if (response.status().code() !=
+                     absl::StatusCode::kFailedPrecondition) {
             unexpected.push_back(response.status().ToString());
           }
         }
@@ -657,7 +732,8 @@ TEST_CASE("of concurrent appends expecting the same revision exactly one succeed
   }
   CHECK(no_stream_winners[0] == 1);
   std::vector<uint64_t> revisions;
-  for (const v1::RecordedEvent& e : ReadStream(*client, kOrsted, kNominations)) {
+  for (const v1::RecordedEvent& e :
+       ReadStream(*client, kOrsted, kNominations)) {
     revisions.push_back(e.revision());
   }
   CHECK(revisions == Sequence(1, kRounds));
@@ -665,25 +741,30 @@ TEST_CASE("of concurrent appends expecting the same revision exactly one succeed
   CHECK(PositionsOf(ReadFeed(*client, kOrsted)) == Sequence(1, kRounds + 1));
 }
 
-TEST_CASE("an event id given in upper case is recorded in canonical lower case") {
+TEST_CASE(
+    "an event id given in upper case is recorded in canonical lower case") {
   EvstoredProcess server;
   auto client = server.Connect();
-  v1::AppendRequest upper = SingleWrite(kOrsted, kNominations, 0xabcdef, 0xabc, 1);
+  v1::AppendRequest upper =
+      SingleWrite(kOrsted, kNominations, 0xabcdef, 0xabc, 1);
   std::string id = upper.writes(0).events(0).id();
-  for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : id)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   upper.mutable_writes(0)->mutable_events(0)->set_id(id);
   MustAppend(*client, upper);
   const std::vector<v1::RecordedEvent> feed = ReadFeed(*client, kOrsted);
   REQUIRE(feed.size() == 1);
   CHECK(feed[0].id() == TestUuid(0xabcdef, 0xabc));
   // The lower-case spelling is the same id: a retry with it is a duplicate.
-  const v1::AppendResponse retry =
-      MustAppend(*client, SingleWrite(kOrsted, kNominations, 0xabcdef, 0xabc, 1));
+  const v1::AppendResponse retry = MustAppend(
+      *client, SingleWrite(kOrsted, kNominations, 0xabcdef, 0xabc, 1));
   CHECK(retry.duplicate());
   CHECK(FeedHead(*client, kOrsted) == 1);
 }
 
-TEST_CASE("customers are isolated: the same ids and streams in two customers are independent") {
+TEST_CASE(
+    "customers are isolated: the same ids and streams in two customers are "
+    "independent") {
   EvstoredProcess server;
   auto client = server.Connect();
 

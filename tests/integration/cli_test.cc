@@ -1,10 +1,14 @@
 // The `evstore` command-line client against a real evstored: append from
 // arguments and from NDJSON on stdin, read, get, tail, and its exit codes.
 #include <fcntl.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -13,12 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
-
-#include <catch2/catch.hpp>
 
 #include "tests/integration/evstored_process.h"
 #include "tests/integration/test_events.h"
@@ -48,7 +46,8 @@ std::string ReadFile(const std::string& path) {
 
 // Runs `evstore args...` with `input` on stdin, without any EVSTORE_*
 // variables in its environment. Kills it after `timeout`.
-CliResult RunCli(const std::vector<std::string>& args, const std::string& input = "",
+CliResult RunCli(const std::vector<std::string>& args,
+                 const std::string& input = "",
                  std::chrono::seconds timeout = std::chrono::seconds(20)) {
   char dir_template[] = "/tmp/evstore-cli-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
@@ -71,8 +70,10 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& input 
   REQUIRE(pid >= 0);
   if (pid == 0) {
     const int in_fd = open(in_path.c_str(), O_RDONLY);
-    const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int out_fd =
+        open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err_fd =
+        open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in_fd < 0 || out_fd < 0 || err_fd < 0) _exit(126);
     dup2(in_fd, STDIN_FILENO);
     dup2(out_fd, STDOUT_FILENO);
@@ -114,8 +115,10 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& input 
 
 // `evstore --address <server> --customer <customer> args...`
 CliResult RunCliFor(const EvstoredProcess& server, const std::string& customer,
-                    std::vector<std::string> args, const std::string& input = "") {
-  args.insert(args.begin(), {"--address", server.address(), "--customer", customer});
+                    std::vector<std::string> args,
+                    const std::string& input = "") {
+  args.insert(args.begin(),
+              {"--address", server.address(), "--customer", customer});
   return RunCli(args, input);
 }
 
@@ -131,7 +134,8 @@ std::vector<std::string> Lines(const std::string& text) {
 
 Struct ParseJsonObject(const std::string& line) {
   Struct object;
-  const auto status = google::protobuf::util::JsonStringToMessage(line, &object);
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(line, &object);
   INFO("line: " << line << "\nparse status: " << status.ToString());
   REQUIRE(status.ok());
   return object;
@@ -139,7 +143,8 @@ Struct ParseJsonObject(const std::string& line) {
 
 std::vector<Struct> ParseNdjson(const std::string& text) {
   std::vector<Struct> objects;
-  for (const std::string& line : Lines(text)) objects.push_back(ParseJsonObject(line));
+  for (const std::string& line : Lines(text))
+    objects.push_back(ParseJsonObject(line));
   return objects;
 }
 
@@ -183,7 +188,9 @@ constexpr char kPayload1Minified[] =
 constexpr char kPayload2[] =
     R"({"contract":"DS000068","gasDay":"2026-11-28","status":"15G","hourly":[]})";
 
-TEST_CASE("cli append with JSON arguments records one atomic append and prints its result") {
+TEST_CASE(
+    "cli append with JSON arguments records one atomic append and prints its "
+    "result") {
   EvstoredProcess server;
   const CliResult result = RunCliFor(
       server, kOrsted,
@@ -230,29 +237,31 @@ TEST_CASE("cli append with JSON arguments records one atomic append and prints i
   CHECK(FeedHead(*client, kOrsted) == 2);
 }
 
-TEST_CASE("cli append reads NDJSON events of several streams from stdin as atomic batches") {
+TEST_CASE(
+    "cli append reads NDJSON events of several streams from stdin as atomic "
+    "batches") {
   EvstoredProcess server;
   // Envelopes for two streams and bare payloads for --stream; a stream that
   // comes back after another starts a new append.
   std::string input;
   const auto envelope = [](const std::string& stream, const std::string& id,
                            const std::string& data) {
-    return R"({"stream":")" + stream + R"(","type":"ForecastImported","id":")" + id +
-           R"(","data":)" + data + "}\n";
+    return R"({"stream":")" + stream + R"(","type":"ForecastImported","id":")" +
+           id + R"(","data":)" + data + "}\n";
   };
   input += envelope(kForecast, TestUuid(2, 1), NominationJson(1));          // A
   input += envelope(kForecast, TestUuid(2, 2), NominationJson(2));          // A
   input += envelope(kOtherNominations, TestUuid(2, 3), NominationJson(3));  // B
-  input += "\n";                                                            // blank
-  input += NominationJson(4) + "\n";                                        // C (--stream)
-  input += envelope(kForecast, TestUuid(2, 5), NominationJson(5));          // A again
+  input += "\n";                      // blank
+  input += NominationJson(4) + "\n";  // C (--stream)
+  input += envelope(kForecast, TestUuid(2, 5), NominationJson(5));  // A again
   input += envelope(kOtherNominations, TestUuid(2, 6), NominationJson(6));  // B
   input += NominationJson(7) + "\n";                                        // C
 
   const CliResult result =
       RunCliFor(server, kOrsted,
-                {"append", "--stream", kNominations, "--type", kNominationResponse,
-                 "--batch", "10"},
+                {"append", "--stream", kNominations, "--type",
+                 kNominationResponse, "--batch", "10"},
                 input);
   INFO("stderr: " << result.err);
   REQUIRE(result.exit_code == 0);
@@ -274,9 +283,9 @@ TEST_CASE("cli append reads NDJSON events of several streams from stdin as atomi
   auto client = server.Connect();
   const std::vector<v1::RecordedEvent> feed = ReadFeed(*client, kOrsted);
   REQUIRE(feed.size() == 7);
-  const std::vector<std::string> streams = {kForecast,   kForecast,         kOtherNominations,
-                                            kNominations, kForecast, kOtherNominations,
-                                            kNominations};
+  const std::vector<std::string> streams = {
+      kForecast, kForecast,         kOtherNominations, kNominations,
+      kForecast, kOtherNominations, kNominations};
   for (size_t i = 0; i < feed.size(); ++i) {
     INFO("position " << i + 1);
     CHECK(feed[i].stream() == streams[i]);
@@ -290,9 +299,11 @@ TEST_CASE("cli append reads NDJSON events of several streams from stdin as atomi
   // --batch bounds the events per append.
   std::string many;
   for (int i = 0; i < 5; ++i) many += NominationJson(10 + i) + "\n";
-  const CliResult batched = RunCliFor(
-      server, kOrsted,
-      {"append", "--stream", kForecast, "--type", kForecastImported, "--batch", "2"}, many);
+  const CliResult batched =
+      RunCliFor(server, kOrsted,
+                {"append", "--stream", kForecast, "--type", kForecastImported,
+                 "--batch", "2"},
+                many);
   REQUIRE(batched.exit_code == 0);
   const std::vector<Struct> batch_lines = ParseNdjson(batched.out);
   REQUIRE(batch_lines.size() == 3);
@@ -332,15 +343,17 @@ TEST_CASE("cli read prints recorded events as NDJSON") {
     CHECK_THAT(StringField(e, "recordedAt"), StartsWith("20"));
   }
 
-  result = RunCliFor(server, kOrsted, {"read", "--backwards", "--max-count", "2"});
+  result =
+      RunCliFor(server, kOrsted, {"read", "--backwards", "--max-count", "2"});
   REQUIRE(result.exit_code == 0);
   events = ParseNdjson(result.out);
   REQUIRE(events.size() == 2);
   CHECK(NumberField(events[0], "position") == 5);
   CHECK(NumberField(events[1], "position") == 4);
 
-  result = RunCliFor(server, kOrsted,
-                     {"read", "--stream", kNominations, "--from", "2", "--no-data"});
+  result =
+      RunCliFor(server, kOrsted,
+                {"read", "--stream", kNominations, "--from", "2", "--no-data"});
   REQUIRE(result.exit_code == 0);
   events = ParseNdjson(result.out);
   REQUIRE(events.size() == 2);
@@ -355,8 +368,10 @@ TEST_CASE("cli read prints recorded events as NDJSON") {
 
   // Binary payloads are printed as base64.
   v1::AppendRequest binary = SingleWrite(kOrsted, kNominations, 4, 1, 1);
-  binary.mutable_writes(0)->mutable_events(0)->set_content_type("application/octet-stream");
-  binary.mutable_writes(0)->mutable_events(0)->set_data(std::string("\x00\xff\x10", 3));
+  binary.mutable_writes(0)->mutable_events(0)->set_content_type(
+      "application/octet-stream");
+  binary.mutable_writes(0)->mutable_events(0)->set_data(
+      std::string("\x00\xff\x10", 3));
   MustAppend(*client, binary);
   result = RunCliFor(server, kOrsted, {"read", "--from", "6"});
   REQUIRE(result.exit_code == 0);
@@ -366,7 +381,8 @@ TEST_CASE("cli read prints recorded events as NDJSON") {
   CHECK(StringField(events[0], "dataEncoding") == "base64");
 }
 
-TEST_CASE("cli get fetches by id and position and exits with 3 when any is missing") {
+TEST_CASE(
+    "cli get fetches by id and position and exits with 3 when any is missing") {
   EvstoredProcess server;
   auto client = server.Connect();
   MustAppend(*client, SingleWrite(kOrsted, kNominations, 5, 1, 3));
@@ -400,7 +416,8 @@ TEST_CASE("cli get fetches by id and position and exits with 3 when any is missi
   CHECK_THAT(result.err, Contains("missing: position 1"));
 }
 
-TEST_CASE("cli tail with a count prints that many events of the feed and exits") {
+TEST_CASE(
+    "cli tail with a count prints that many events of the feed and exits") {
   EvstoredProcess server;
   auto client = server.Connect();
   MustAppend(*client, SingleWrite(kOrsted, kNominations, 7, 1, 5));
@@ -410,7 +427,8 @@ TEST_CASE("cli tail with a count prints that many events of the feed and exits")
   REQUIRE(result.exit_code == 0);
   std::vector<Struct> events = ParseNdjson(result.out);
   REQUIRE(events.size() == 3);
-  for (size_t i = 0; i < 3; ++i) CHECK(NumberField(events[i], "position") == i + 1);
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(NumberField(events[i], "position") == i + 1);
 
   // --from is inclusive, --after resumes after the position.
   result = RunCliFor(server, kOrsted, {"tail", "--from", "4", "--count", "2"});
@@ -428,12 +446,14 @@ TEST_CASE("cli tail with a count prints that many events of the feed and exits")
   CHECK(StringField(events[0], "id") == TestUuid(7, 5));
 
   // --until-caught-up ends after the recorded events.
-  result = RunCliFor(server, kOrsted, {"tail", "--until-caught-up", "--heartbeats"});
+  result =
+      RunCliFor(server, kOrsted, {"tail", "--until-caught-up", "--heartbeats"});
   REQUIRE(result.exit_code == 0);
   events = ParseNdjson(result.out);
   REQUIRE(events.size() == 6);
   CHECK(NumberField(events[4], "position") == 5);
-  CHECK(NumberField(Field(events[5], "caughtUp").struct_value(), "position") == 5);
+  CHECK(NumberField(Field(events[5], "caughtUp").struct_value(), "position") ==
+        5);
 }
 
 TEST_CASE("cli usage errors exit with code 2") {
@@ -445,22 +465,36 @@ TEST_CASE("cli usage errors exit with code 2") {
   };
   const std::string address = server.address();
   const std::vector<Case> cases = {
-      {"no command", {"--address", address, "--customer", kOrsted}, "no command"},
-      {"unknown command", {"--customer", kOrsted, "publish"}, "unknown command 'publish'"},
-      {"unknown flag", {"--customer", kOrsted, "read", "--limit", "3"}, "--limit"},
+      {"no command",
+       {"--address", address, "--customer", kOrsted},
+       "no command"},
+      {"unknown command",
+       {"--customer", kOrsted, "publish"},
+       "unknown command 'publish'"},
+      {"unknown flag",
+       {"--customer", kOrsted, "read", "--limit", "3"},
+       "--limit"},
       {"no customer", {"--address", address, "read"}, "no customer"},
-      {"max-count 0", {"--customer", kOrsted, "read", "--max-count", "0"}, "--max-count"},
-      {"negative from", {"--customer", kOrsted, "read", "--from", "-1"}, "--from"},
+      {"max-count 0",
+       {"--customer", kOrsted, "read", "--max-count", "0"},
+       "--max-count"},
+      {"negative from",
+       {"--customer", kOrsted, "read", "--from", "-1"},
+       "--from"},
       {"append without type",
-       {"--address", address, "--customer", kOrsted, "append", "--stream", kNominations, "{}"},
+       {"--address", address, "--customer", kOrsted, "append", "--stream",
+        kNominations, "{}"},
        "type"},
       {"append with invalid JSON",
-       {"--address", address, "--customer", kOrsted, "append", "--stream", kNominations,
-        "--type", kNominationResponse, "{\"gasDay\":"},
+       {"--address", address, "--customer", kOrsted, "append", "--stream",
+        kNominations, "--type", kNominationResponse, "{\"gasDay\":"},
        "DATA argument 1"},
-      {"get without ids or positions", {"--customer", kOrsted, "get"}, "--id or --position"},
+      {"get without ids or positions",
+       {"--customer", kOrsted, "get"},
+       "--id or --position"},
       {"tail with from and after",
-       {"--customer", kOrsted, "tail", "--from", "1", "--after", "1"}, "not both"},
+       {"--customer", kOrsted, "tail", "--from", "1", "--after", "1"},
+       "not both"},
   };
   for (const Case& c : cases) {
     INFO("case: " << c.name);
@@ -475,9 +509,10 @@ TEST_CASE("cli usage errors exit with code 2") {
   CHECK(FeedHead(*client, kOrsted) == 0);
 
   // A malformed stdin line: exit 2, naming the line.
-  const CliResult bad_line =
-      RunCliFor(server, kOrsted, {"append", "--stream", kNominations, "--type", kNominationResponse},
-                NominationJson(1) + "\n{\"status\":\"16G\"\n");
+  const CliResult bad_line = RunCliFor(
+      server, kOrsted,
+      {"append", "--stream", kNominations, "--type", kNominationResponse},
+      NominationJson(1) + "\n{\"status\":\"16G\"\n");
   INFO("stderr: " << bad_line.err);
   CHECK(bad_line.exit_code == 2);
   CHECK_THAT(bad_line.err, Contains("stdin line 2"));
@@ -494,7 +529,8 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
        "--expected-revision", "5", NominationJson(3)});
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, StartsWith("error: FAILED_PRECONDITION: ") &&
-                             Contains(kNominations) && Contains("expected revision 5") &&
+                             Contains(kNominations) &&
+                             Contains("expected revision 5") &&
                              Contains("actual revision is 2"));
   CHECK(result.out.empty());
   CHECK(FeedHead(*client, kOrsted) == 2);
@@ -502,12 +538,14 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
   // A customer id the server refuses.
   result = RunCliFor(server, "Orsted DK", {"read"});
   CHECK(result.exit_code == 1);
-  CHECK_THAT(result.err, StartsWith("error: INVALID_ARGUMENT: ") && Contains("customer"));
+  CHECK_THAT(result.err,
+             StartsWith("error: INVALID_ARGUMENT: ") && Contains("customer"));
 
   // An unreachable server.
   const std::string address = server.address();
   server.Stop();
-  result = RunCli({"--address", address, "--customer", kOrsted, "--timeout", "3s", "read"});
+  result = RunCli(
+      {"--address", address, "--customer", kOrsted, "--timeout", "3s", "read"});
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err, StartsWith("error: UNAVAILABLE: ") ||
                              StartsWith("error: DEADLINE_EXCEEDED: "));

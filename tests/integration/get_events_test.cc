@@ -1,11 +1,10 @@
 // GetEvents (the claim check) against a real evstored: lookups by id and by
 // position in request order, what is missing, payload-less lookups,
 // validation and customer isolation.
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "tests/integration/evstored_process.h"
@@ -33,7 +32,8 @@ v1::GetEventsResponse MustGet(const client::Client& client,
 
 std::vector<uint64_t> PositionsOf(const v1::GetEventsResponse& response) {
   std::vector<uint64_t> positions;
-  for (const v1::RecordedEvent& e : response.events()) positions.push_back(e.position());
+  for (const v1::RecordedEvent& e : response.events())
+    positions.push_back(e.position());
   return positions;
 }
 
@@ -42,7 +42,8 @@ std::vector<std::string> MissingIds(const v1::GetEventsResponse& response) {
 }
 
 std::vector<uint64_t> MissingPositions(const v1::GetEventsResponse& response) {
-  return {response.missing_positions().begin(), response.missing_positions().end()};
+  return {response.missing_positions().begin(),
+          response.missing_positions().end()};
 }
 
 TEST_CASE("events are returned by id and then by position in request order") {
@@ -93,7 +94,8 @@ TEST_CASE("ids and positions that hold no event are reported missing") {
   request.add_positions(1'000'000);
   const v1::GetEventsResponse response = MustGet(*client, request);
   CHECK(PositionsOf(response) == std::vector<uint64_t>{2, 5});
-  CHECK(MissingIds(response) == std::vector<std::string>{TestUuid(9, 1), TestUuid(9, 2)});
+  CHECK(MissingIds(response) ==
+        std::vector<std::string>{TestUuid(9, 1), TestUuid(9, 2)});
   CHECK(MissingPositions(response) == std::vector<uint64_t>{6, 0, 1'000'000});
 
   // Everything missing is still a successful call.
@@ -132,7 +134,8 @@ TEST_CASE("getting events without data omits their payloads") {
   CHECK(response.events(1).data() == NominationJson(1));
 }
 
-TEST_CASE("a lookup with an invalid request is rejected with INVALID_ARGUMENT") {
+TEST_CASE(
+    "a lookup with an invalid request is rejected with INVALID_ARGUMENT") {
   EvstoredProcess server;
   auto client = server.Connect();
   Seed(*client);
@@ -158,7 +161,8 @@ TEST_CASE("a lookup with an invalid request is rejected with INVALID_ARGUMENT") 
   too_many.set_customer(kOrsted);
   for (uint64_t p = 1; p <= 10'001; ++p) too_many.add_positions(p);
   const std::vector<Case> cases = {
-      {"id that is not a UUID", not_uuid,
+      {"id that is not a UUID",
+       not_uuid,
        {"ids[1]", "\"DS000068-2026-11-27\"", "not a UUID"}},
       {"nil UUID", nil, {"ids[0]", "nil UUID"}},
       {"neither ids nor positions", empty, {"at least one id or position"}},
@@ -167,7 +171,8 @@ TEST_CASE("a lookup with an invalid request is rejected with INVALID_ARGUMENT") 
   };
   for (const Case& c : cases) {
     INFO("case: " << c.name);
-    absl::StatusOr<v1::GetEventsResponse> response = client->GetEvents(c.request);
+    absl::StatusOr<v1::GetEventsResponse> response =
+        client->GetEvents(c.request);
     INFO("status: " << response.status());
     REQUIRE_FALSE(response.ok());
     CHECK(response.status().code() == absl::StatusCode::kInvalidArgument);

@@ -1,16 +1,15 @@
 // Read against a real evstored: the feed by position and streams by
 // revision, both directions, bounds, payload-less reads, and long reads that
 // span many response batches.
+#include <grpcpp/client_context.h>
+
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/client_context.h>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "evstore/v1/evstore.grpc.pb.h"
@@ -43,34 +42,38 @@ std::vector<SeededEvent> SeedFeed(const client::Client& client) {
     MustAppend(client, request);
     for (const v1::StreamWrite& write : request.writes()) {
       for (const v1::ProposedEvent& event : write.events()) {
-        model.push_back({event.id(), write.stream(), ++revisions[write.stream()]});
+        model.push_back(
+            {event.id(), write.stream(), ++revisions[write.stream()]});
       }
     }
   }
   return model;
 }
 
-v1::ReadRequest FeedRead(uint64_t from, uint64_t max_count,
-                         v1::ReadDirection direction = v1::READ_DIRECTION_FORWARDS) {
+v1::ReadRequest FeedRead(
+    uint64_t from, uint64_t max_count,
+    v1::ReadDirection direction = v1::READ_DIRECTION_FORWARDS) {
   v1::ReadRequest request;
   request.set_customer(kOrsted);
-  request.set_from(from);
+  request.set_start(from);
   request.set_max_count(max_count);
   request.set_direction(direction);
   return request;
 }
 
-v1::ReadRequest StreamRead(const std::string& stream, uint64_t from,
-                           uint64_t max_count,
-                           v1::ReadDirection direction = v1::READ_DIRECTION_FORWARDS) {
+v1::ReadRequest StreamRead(
+    const std::string& stream, uint64_t from, uint64_t max_count,
+    v1::ReadDirection direction = v1::READ_DIRECTION_FORWARDS) {
   v1::ReadRequest request = FeedRead(from, max_count, direction);
   request.set_stream(stream);
   return request;
 }
 
-std::vector<uint64_t> RevisionsOf(const std::vector<v1::RecordedEvent>& events) {
+std::vector<uint64_t> RevisionsOf(
+    const std::vector<v1::RecordedEvent>& events) {
   std::vector<uint64_t> revisions;
-  for (const v1::RecordedEvent& event : events) revisions.push_back(event.revision());
+  for (const v1::RecordedEvent& event : events)
+    revisions.push_back(event.revision());
   return revisions;
 }
 
@@ -89,7 +92,9 @@ void RequireMatchesModel(const std::vector<v1::RecordedEvent>& events,
   }
 }
 
-TEST_CASE("reading the feed forwards from the start returns every event in position order") {
+TEST_CASE(
+    "reading the feed forwards from the start returns every event in position "
+    "order") {
   EvstoredProcess server;
   auto client = server.Connect();
   const std::vector<SeededEvent> model = SeedFeed(*client);
@@ -107,7 +112,9 @@ TEST_CASE("reading the feed forwards from the start returns every event in posit
   CHECK(model[29].revision == 5);
 }
 
-TEST_CASE("reading the feed forwards from a middle position starts there and honours max_count") {
+TEST_CASE(
+    "reading the feed forwards from a middle position starts there and honours "
+    "max_count") {
   EvstoredProcess server;
   auto client = server.Connect();
   const std::vector<SeededEvent> model = SeedFeed(*client);
@@ -120,10 +127,13 @@ TEST_CASE("reading the feed forwards from a middle position starts there and hon
   CHECK(PositionsOf(MustReadAll(*client, FeedRead(0, 29))) == Sequence(1, 29));
   CHECK(PositionsOf(MustReadAll(*client, FeedRead(0, 30))) == Sequence(1, 30));
   // The range ends with the feed.
-  CHECK(PositionsOf(MustReadAll(*client, FeedRead(28, 10))) == Sequence(28, 30));
+  CHECK(PositionsOf(MustReadAll(*client, FeedRead(28, 10))) ==
+        Sequence(28, 30));
 }
 
-TEST_CASE("reading the feed backwards from the end or a middle position returns descending positions") {
+TEST_CASE(
+    "reading the feed backwards from the end or a middle position returns "
+    "descending positions") {
   EvstoredProcess server;
   auto client = server.Connect();
   const std::vector<SeededEvent> model = SeedFeed(*client);
@@ -203,7 +213,8 @@ TEST_CASE("a stream is read by revision in both directions") {
   events = MustReadAll(*client, StreamRead(kForecast, 100, 100, backwards));
   CHECK(RevisionsOf(events) == std::vector<uint64_t>{5, 4, 3, 2, 1});
   CHECK(PositionsOf(events) == std::vector<uint64_t>{27, 21, 15, 9, 3});
-  for (const v1::RecordedEvent& event : events) CHECK(event.stream() == kForecast);
+  for (const v1::RecordedEvent& event : events)
+    CHECK(event.stream() == kForecast);
 }
 
 TEST_CASE("reading without data returns the events without their payloads") {
@@ -241,15 +252,17 @@ TEST_CASE("reading without data returns the events without their payloads") {
   CHECK(events[0].data() == NominationJson(20));
 }
 
-TEST_CASE("reading a stream or a customer that does not exist returns nothing") {
+TEST_CASE(
+    "reading a stream or a customer that does not exist returns nothing") {
   EvstoredProcess server;
   auto client = server.Connect();
   SeedFeed(*client);
 
-  for (auto direction : {v1::READ_DIRECTION_FORWARDS, v1::READ_DIRECTION_BACKWARDS}) {
+  for (auto direction :
+       {v1::READ_DIRECTION_FORWARDS, v1::READ_DIRECTION_BACKWARDS}) {
     INFO("direction " << direction);
-    absl::StatusOr<std::vector<v1::RecordedEvent>> events =
-        client->ReadAll(StreamRead("contract/DS999999/nominations", 0, 10, direction));
+    absl::StatusOr<std::vector<v1::RecordedEvent>> events = client->ReadAll(
+        StreamRead("contract/DS999999/nominations", 0, 10, direction));
     REQUIRE(events.ok());
     CHECK(events->empty());
     // A prefix of an existing stream's name is another stream.
@@ -269,7 +282,8 @@ TEST_CASE("reading a stream or a customer that does not exist returns nothing") 
   }
 }
 
-TEST_CASE("streams whose names are prefixes of each other are read separately") {
+TEST_CASE(
+    "streams whose names are prefixes of each other are read separately") {
   EvstoredProcess server;
   auto client = server.Connect();
   const std::string contract = "contract/DS000068";
@@ -281,19 +295,23 @@ TEST_CASE("streams whose names are prefixes of each other are read separately") 
   AddWrite(request, "contract/DS00006", 5, 5, 1);
   MustAppend(*client, request);
 
-  for (auto direction : {v1::READ_DIRECTION_FORWARDS, v1::READ_DIRECTION_BACKWARDS}) {
+  for (auto direction :
+       {v1::READ_DIRECTION_FORWARDS, v1::READ_DIRECTION_BACKWARDS}) {
     INFO("direction " << direction);
     std::vector<v1::RecordedEvent> events =
         MustReadAll(*client, StreamRead(contract, 0, 100, direction));
     REQUIRE(events.size() == 1);
     CHECK(events[0].id() == TestUuid(5, 3));
-    events = MustReadAll(*client, StreamRead(contract + "/", 0, 100, direction));
+    events =
+        MustReadAll(*client, StreamRead(contract + "/", 0, 100, direction));
     REQUIRE(events.size() == 1);
     CHECK(events[0].id() == TestUuid(5, 4));
-    events = MustReadAll(*client, StreamRead("contract/DS00006", 0, 100, direction));
+    events =
+        MustReadAll(*client, StreamRead("contract/DS00006", 0, 100, direction));
     REQUIRE(events.size() == 1);
     CHECK(events[0].position() == 5);
-    CHECK(MustReadAll(*client, StreamRead(kNominations, 0, 100, direction)).size() == 2);
+    CHECK(MustReadAll(*client, StreamRead(kNominations, 0, 100, direction))
+              .size() == 2);
   }
 }
 
@@ -311,7 +329,8 @@ TEST_CASE("a read with an invalid request is rejected with INVALID_ARGUMENT") {
   v1::ReadRequest zero_stream = StreamRead(kNominations, 1, 0);
   v1::ReadRequest bad_customer = FeedRead(0, 10);
   bad_customer.set_customer("Orsted DK");
-  v1::ReadRequest bad_stream = StreamRead("contract/DS000068\t/nominations", 0, 10);
+  v1::ReadRequest bad_stream =
+      StreamRead("contract/DS000068\t/nominations", 0, 10);
   const std::vector<Case> cases = {
       {"max_count 0 on the feed", zero, "max_count"},
       {"max_count 0 on a stream", zero_stream, "max_count"},
@@ -321,10 +340,11 @@ TEST_CASE("a read with an invalid request is rejected with INVALID_ARGUMENT") {
   for (const Case& c : cases) {
     INFO("case: " << c.name);
     int delivered = 0;
-    const absl::Status status = client->Read(c.request, [&](const v1::RecordedEvent&) {
-      ++delivered;
-      return true;
-    });
+    const absl::Status status =
+        client->Read(c.request, [&](const v1::RecordedEvent&) {
+          ++delivered;
+          return true;
+        });
     INFO("status: " << status);
     CHECK(status.code() == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(MessageOf(status), Contains(c.message_part));
@@ -332,7 +352,8 @@ TEST_CASE("a read with an invalid request is rejected with INVALID_ARGUMENT") {
   }
 }
 
-TEST_CASE("a long read arrives complete and in order across many response batches") {
+TEST_CASE(
+    "a long read arrives complete and in order across many response batches") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -355,7 +376,8 @@ TEST_CASE("a long read arrives complete and in order across many response batche
   // Forwards over the raw stub, to see the batches.
   auto stub = v1::EventStoreService::NewStub(client->channel());
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
   const v1::ReadRequest request = FeedRead(0, kTotal + 100);
   auto reader = stub->Read(&context, request);
   v1::ReadResponse batch;
@@ -395,7 +417,8 @@ TEST_CASE("a long read arrives complete and in order across many response batche
   REQUIRE(events.size() == kTotal);
   bool descending = true;
   for (uint64_t i = 0; i < kTotal; ++i) {
-    if (events[i].position() != kTotal - i || events[i].id() != ids[kTotal - i - 1]) {
+    if (events[i].position() != kTotal - i ||
+        events[i].id() != ids[kTotal - i - 1]) {
       descending = false;
     }
   }
@@ -417,11 +440,13 @@ TEST_CASE("a long read arrives complete and in order across many response batche
 
   // The other stream backwards from the end, and ranges from the middle of
   // the feed and of a stream that span several batches.
-  events = MustReadAll(*client, StreamRead(kNominations, 0, kTotal, v1::READ_DIRECTION_BACKWARDS));
+  events = MustReadAll(*client, StreamRead(kNominations, 0, kTotal,
+                                           v1::READ_DIRECTION_BACKWARDS));
   REQUIRE(events.size() == kTotal / 2);
   bool revisions_descending = true;
   for (uint64_t i = 0; i < events.size(); ++i) {
-    if (events[i].revision() != kTotal / 2 - i || events[i].stream() != kNominations) {
+    if (events[i].revision() != kTotal / 2 - i ||
+        events[i].stream() != kNominations) {
       revisions_descending = false;
     }
   }
@@ -429,7 +454,8 @@ TEST_CASE("a long read arrives complete and in order across many response batche
 
   events = MustReadAll(*client, FeedRead(300, 600));
   CHECK(PositionsOf(events) == Sequence(300, 899));
-  events = MustReadAll(*client, FeedRead(12'345, 1'000, v1::READ_DIRECTION_BACKWARDS));
+  events = MustReadAll(*client,
+                       FeedRead(12'345, 1'000, v1::READ_DIRECTION_BACKWARDS));
   REQUIRE(events.size() == 1000);
   CHECK(events.front().position() == 12'345);
   CHECK(events.back().position() == 11'346);
@@ -442,7 +468,8 @@ TEST_CASE("a long read arrives complete and in order across many response batche
   CHECK(events.front().position() == 900);
   CHECK(events[101].position() == 1501);
   CHECK(events.back().position() == 2899);
-  events = MustReadAll(*client, StreamRead(kForecast, 1399, 1000, v1::READ_DIRECTION_BACKWARDS));
+  events = MustReadAll(
+      *client, StreamRead(kForecast, 1399, 1000, v1::READ_DIRECTION_BACKWARDS));
   CHECK(RevisionsOf(events) == [] {
     std::vector<uint64_t> r;
     for (uint64_t v = 1399; v >= 400; --v) r.push_back(v);

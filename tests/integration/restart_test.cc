@@ -3,11 +3,13 @@
 // recovered, idempotent retries still work, appends in flight at the crash
 // are all-or-nothing, and a data directory serves one evstored at a time.
 #include <fcntl.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -16,10 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <google/protobuf/util/message_differencer.h>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "tests/integration/evstored_process.h"
@@ -66,7 +64,9 @@ void RequireRecordedAsAcknowledged(const std::vector<v1::RecordedEvent>& feed,
   CHECK(position - 1 == response.last_position());
 }
 
-TEST_CASE("acknowledged events survive a crash with the same positions and revisions") {
+TEST_CASE(
+    "acknowledged events survive a crash with the same positions and "
+    "revisions") {
   EvstoredProcess server;
   std::vector<v1::AppendRequest> requests;
   std::vector<v1::AppendResponse> responses;
@@ -147,7 +147,9 @@ TEST_CASE("feed heads and stream revisions are recovered after a crash") {
   CHECK(PositionsOf(ReadFeed(*client, kOrsted)) == Sequence(1, 18));
 }
 
-TEST_CASE("retrying an append made before a crash returns the original result marked duplicate") {
+TEST_CASE(
+    "retrying an append made before a crash returns the original result marked "
+    "duplicate") {
   EvstoredProcess server;
   const v1::AppendRequest request = TwoStreamAppend(7);
   v1::AppendResponse original;
@@ -169,8 +171,10 @@ TEST_CASE("retrying an append made before a crash returns the original result ma
   REQUIRE(retry.streams_size() == original.streams_size());
   for (int i = 0; i < retry.streams_size(); ++i) {
     CHECK(retry.streams(i).stream() == original.streams(i).stream());
-    CHECK(retry.streams(i).first_revision() == original.streams(i).first_revision());
-    CHECK(retry.streams(i).last_revision() == original.streams(i).last_revision());
+    CHECK(retry.streams(i).first_revision() ==
+          original.streams(i).first_revision());
+    CHECK(retry.streams(i).last_revision() ==
+          original.streams(i).last_revision());
   }
   CHECK(retry.recorded_at().seconds() == original.recorded_at().seconds());
   CHECK(retry.recorded_at().nanos() == original.recorded_at().nanos());
@@ -185,7 +189,9 @@ TEST_CASE("retrying an append made before a crash returns the original result ma
   CHECK(FeedHead(*client, kOrsted) == 9);
 }
 
-TEST_CASE("appends in flight at a crash are all-or-nothing and acknowledged ones survive") {
+TEST_CASE(
+    "appends in flight at a crash are all-or-nothing and acknowledged ones "
+    "survive") {
   EvstoredProcess server;
   auto client = server.Connect();
 
@@ -213,8 +219,10 @@ TEST_CASE("appends in flight at a crash are all-or-nothing and acknowledged ones
       }
     });
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (acknowledged.load() < 200 && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (acknowledged.load() < 200 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   server.Kill();
@@ -275,7 +283,9 @@ TEST_CASE("a graceful stop and start keeps every event") {
   CHECK(MustAppend(*client, TwoStreamAppend(10)).first_position() == 31);
 }
 
-TEST_CASE("a second evstored on a data directory in use exits with an error naming the directory") {
+TEST_CASE(
+    "a second evstored on a data directory in use exits with an error naming "
+    "the directory") {
   EvstoredProcess server;
   {
     auto client = server.Connect();
@@ -302,7 +312,8 @@ TEST_CASE("a second evstored on a data directory in use exits with an error nami
   close(stderr_fd);
   int status = 0;
   bool exited = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;
@@ -322,7 +333,8 @@ TEST_CASE("a second evstored on a data directory in use exits with an error nami
   REQUIRE(exited);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
-  CHECK_THAT(text.str(), Contains("evstored: ") && Contains(server.data_dir()) &&
+  CHECK_THAT(text.str(), Contains("evstored: ") &&
+                             Contains(server.data_dir()) &&
                              Contains("in use by another process"));
 
   // The first server is unaffected.

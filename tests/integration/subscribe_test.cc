@@ -1,5 +1,5 @@
 // Subscribe against a real evstored: catch-up to live under concurrent
-// appends, starting at the end or beyond the head, filters, maximum-size
+// appends, starting at the end or at the head, filters, maximum-size
 // events, many subscribers on one connection, and invalid requests.
 // Heartbeats are in subscribe_heartbeat_test.cc, shutdown and crashes in
 // subscribe_restart_test.cc, stalled subscribers in
@@ -63,7 +63,7 @@ TEST_CASE(
   v1::SubscribeRequest from_middle = SubscribeFrom(kAlpha, 2500);
   v1::SubscribeRequest beta_from_beginning;
   beta_from_beginning.set_customer(kBeta);
-  beta_from_beginning.set_from(v1::SUBSCRIBE_START_BEGINNING);
+  beta_from_beginning.set_origin(v1::SUBSCRIBE_START_BEGINNING);
   BackgroundPuller full(reader->Subscribe(from_unset));
   BackgroundPuller middle(
       reader->Subscribe(from_middle, {.max_queued_messages = 1}));
@@ -150,7 +150,7 @@ TEST_CASE(
   const std::string gamma = "gamma-energy";  // No events yet.
   v1::SubscribeRequest alpha_end;
   alpha_end.set_customer(kAlpha);
-  alpha_end.set_from(v1::SUBSCRIBE_START_END);
+  alpha_end.set_origin(v1::SUBSCRIBE_START_END);
   v1::SubscribeRequest gamma_end = alpha_end;
   gamma_end.set_customer(gamma);
   std::unique_ptr<client::Subscription> alpha_sub =
@@ -231,7 +231,7 @@ TEST_CASE(
   const uint64_t head_before = model.Head(kAlpha);
   v1::SubscribeRequest request;
   request.set_customer(kAlpha);
-  request.set_from(v1::SUBSCRIBE_START_END);
+  request.set_origin(v1::SUBSCRIBE_START_END);
   std::unique_ptr<client::Subscription> subscription =
       client->Subscribe(request);
   Received got;
@@ -364,26 +364,35 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "subscriber resuming after a position beyond the head gets only events "
-    "after that position") {
+    "subscriber resuming after a position beyond the head is refused with "
+    "OUT_OF_RANGE") {
   EvstoredProcess server;
   FeedModel model;
   std::unique_ptr<client::Client> client = server.Connect();
   Prefill(*client, model, kAlpha, StreamPool(), 100, 50);
 
-  std::unique_ptr<client::Subscription> subscription =
+  // A position beyond the head belongs to other data (e.g. the store was
+  // restored from a backup): resuming would skip the events that take those
+  // positions next, so the server refuses it.
+  std::unique_ptr<client::Subscription> beyond =
       client->Subscribe(SubscribeFrom(kAlpha, 150));
+  absl::StatusOr<v1::SubscribeResponse> first = beyond->Next(absl::Seconds(10));
+  REQUIRE(first.status().code() == absl::StatusCode::kOutOfRange);
+  CHECK(std::string(first.status().message()).find("beyond the head") !=
+        std::string::npos);
+
+  // Exactly at the head is fine: caught up at once, then live.
+  std::unique_ptr<client::Subscription> at_head =
+      client->Subscribe(SubscribeFrom(kAlpha, 100));
   Received got;
   REQUIRE(PullUntil(
-      *subscription, got, [](const Received& r) { return r.caught_ups() > 0; },
+      *at_head, got, [](const Received& r) { return r.caught_ups() > 0; },
       absl::Seconds(10)));
-  WARN("caught_up at " << got.markers.back().position
-                       << " with the head at 100 and after_position 150");
   Prefill(*client, model, kAlpha, StreamPool(), 100, 20);
-  REQUIRE(PullUntil(*subscription, got, LiveThrough(200), absl::Seconds(10)));
+  REQUIRE(PullUntil(*at_head, got, LiveThrough(200), absl::Seconds(10)));
   REQUIRE_FALSE(got.events.empty());
-  CHECK(got.events.front().position() == 151);
-  CheckDelivery(got, model.Feed(kAlpha), Expectation().After(150).Through(200));
+  CHECK(got.events.front().position() == 101);
+  CheckDelivery(got, model.Feed(kAlpha), Expectation().After(100).Through(200));
 }
 
 TEST_CASE("subscriber receives maximum-size events from disk and live") {
@@ -574,8 +583,8 @@ TEST_CASE(
        with([](auto& r) { r.add_stream_prefixes(std::string(257, 'x')); }),
        "stream_prefixes[0]"},
       {"unknown start",
-       with([](auto& r) { r.set_from(static_cast<v1::SubscribeStart>(7)); }),
-       "from"},
+       with([](auto& r) { r.set_origin(static_cast<v1::SubscribeStart>(7)); }),
+       "origin"},
   };
   for (const Bad& b : bad) {
     INFO(b.what);

@@ -4,14 +4,13 @@
 #ifndef EVSTORE_TESTS_INTEGRATION_TEST_EVENTS_H_
 #define EVSTORE_TESTS_INTEGRATION_TEST_EVENTS_H_
 
+#include <catch2/catch.hpp>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -71,7 +70,8 @@ inline v1::StreamWrite* AddWrite(v1::AppendRequest& request,
   v1::StreamWrite* write = request.add_writes();
   write->set_stream(stream);
   for (int i = 0; i < count; ++i) {
-    *write->add_events() = Nomination(TestUuid(series, first_n + i), first_n + i);
+    *write->add_events() =
+        Nomination(TestUuid(series, first_n + i), first_n + i);
   }
   return write;
 }

@@ -621,3 +621,37 @@ TEST_CASE("retries in one group are matched within their own customer") {
     REQUIRE(r->duplicate == (i >= 2));
   }
 }
+
+TEST_CASE("tails of names without events live only while they are used") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  std::weak_ptr<FeedTail> forgotten = log->Tail("nobody-1");
+  REQUIRE(forgotten.expired());  // nothing keeps a tail of an unknown name
+
+  std::shared_ptr<FeedTail> waiting = log->Tail("newcomer");
+  REQUIRE(log->Tail("newcomer") == waiting);  // shared while in use
+  REQUIRE(AppendSync(*log, OneStream("newcomer", "s", 2)).ok());
+  // The first append published to the very tail the subscriber holds.
+  REQUIRE(waiting->head() == FeedPosition(2));
+  std::weak_ptr<FeedTail> weak = waiting;
+  waiting.reset();
+  REQUIRE_FALSE(weak.expired());  // a customer's tail now lives with the log
+  REQUIRE(log->Tail("newcomer")->head() == FeedPosition(2));
+}
+
+TEST_CASE("a lookup whose events exceed the reply limit is refused") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  std::vector<FeedPosition> positions;
+  for (int i = 0; i < 40; ++i) {
+    AppendBatch batch = OneStream("gasum", "s", 1);
+    batch.writes[0].events[0].data = std::string(1 << 20, 'x');
+    REQUIRE(AppendSync(*log, batch).ok());
+    positions.push_back(FeedPosition(i + 1));
+  }
+  auto too_much = log->Lookup("gasum", {}, positions, true);
+  REQUIRE(too_much.status().code() == absl::StatusCode::kResourceExhausted);
+  auto headers = log->Lookup("gasum", {}, positions, false);
+  REQUIRE(headers.ok());
+  REQUIRE(headers->events.size() == 40);
+}

@@ -409,28 +409,11 @@ TEST_CASE("an incompatible format version is refused") {
   TempDir dir;
   { OpenLog(dir); }
   {
-    rocksdb::DBOptions options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    std::vector<std::string> names;
-    REQUIRE(
-        rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names)
-            .ok());
-    for (auto& name : names)
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles,
-                              &db)
+    testing::RawDatabase raw(dir.path() + "/data", /*read_only=*/false);
+    REQUIRE(raw.db()
+                .Put(rocksdb::WriteOptions(), raw.family(keys::kMetaFamily),
+                     keys::kFormatKey, "99")
                 .ok());
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == keys::kMetaFamily) {
-        REQUIRE(
-            db->Put(rocksdb::WriteOptions(), handles[i], keys::kFormatKey, "99")
-                .ok());
-      }
-    }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
   }
   auto log = EventLog::Open(TestOptions(dir.path()));
   REQUIRE(log.status().code() == absl::StatusCode::kFailedPrecondition);
@@ -444,29 +427,13 @@ TEST_CASE("a corrupted stored event is reported, not served") {
     REQUIRE(AppendSync(*log, OneStream("gasum", "s", 3)).ok());
   }
   {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    REQUIRE(
-        rocksdb::DB::ListColumnFamilies(options, dir.path() + "/data", &names)
-            .ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (auto& name : names)
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    REQUIRE(rocksdb::DB::Open(options, dir.path() + "/data", families, &handles,
-                              &db)
-                .ok());
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] != keys::kEventsFamily) continue;
-      std::string value;
-      const std::string key = keys::EventKey(CustomerKey(1), FeedPosition(2));
-      REQUIRE(db->Get(rocksdb::ReadOptions(), handles[i], key, &value).ok());
-      value[value.size() - 2] ^= 0x01;  // one bit of the payload
-      REQUIRE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
-    }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
+    testing::RawDatabase raw(dir.path() + "/data", /*read_only=*/false);
+    rocksdb::ColumnFamilyHandle* events = raw.family(keys::kEventsFamily);
+    std::string value;
+    const std::string key = keys::EventKey(CustomerKey(1), FeedPosition(2));
+    REQUIRE(raw.db().Get(rocksdb::ReadOptions(), events, key, &value).ok());
+    value[value.size() - 2] ^= 0x01;  // one bit of the payload
+    REQUIRE(raw.db().Put(rocksdb::WriteOptions(), events, key, value).ok());
   }
   auto log = OpenLog(dir);
   auto read = log->ReadFeed("gasum", FeedPosition(1), ReadDirection::kForwards,
@@ -565,22 +532,9 @@ TEST_CASE("the segment index records position ranges and sizes") {
     REQUIRE(AppendSync(**log, OneStream("gasum", "s", 6)).ok());
     REQUIRE(AppendSync(**log, OneStream("gasum", "s", 4)).ok());
   }
-  rocksdb::DBOptions db_options;
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(db_options, options.data_dir, &names)
-              .ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (auto& name : names)
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, families,
-                                       &handles, &db)
-              .ok());
-  rocksdb::ColumnFamilyHandle* meta = nullptr;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == keys::kMetaFamily) meta = handles[i];
-  }
+  testing::RawDatabase raw(options.data_dir, /*read_only=*/true);
+  rocksdb::ColumnFamilyHandle* meta = raw.family(keys::kMetaFamily);
+  rocksdb::DB* db = &raw.db();
   const uint64_t expected[3][2] = {{1, 4}, {5, 8}, {9, 10}};
   for (uint64_t seg = 0; seg < 3; ++seg) {
     std::string value;
@@ -594,8 +548,6 @@ TEST_CASE("the segment index records position ranges and sizes") {
     REQUIRE(record->bytes > 0);
     REQUIRE(record->min_recorded_at_micros <= record->max_recorded_at_micros);
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
 }
 
 // Regression: results of a group were keyed by first position alone, so a

@@ -76,6 +76,36 @@ AppendBatch OneStream(std::string customer, std::string stream, size_t count,
   return batch;
 }
 
+RawDatabase::RawDatabase(const std::string& data_dir, bool read_only) {
+  rocksdb::DBOptions options;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(options, data_dir, &names_).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names_) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  const rocksdb::Status s =
+      read_only
+          ? rocksdb::DB::OpenForReadOnly(options, data_dir, families, &handles_,
+                                         &db_)
+          : rocksdb::DB::Open(options, data_dir, families, &handles_, &db_);
+  REQUIRE(s.ok());
+}
+
+RawDatabase::~RawDatabase() {
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    db_->DestroyColumnFamilyHandle(handle);
+  }
+  delete db_;
+}
+
+rocksdb::ColumnFamilyHandle* RawDatabase::family(const std::string& name) {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return handles_[i];
+  }
+  FAIL("no column family " << name);
+  return nullptr;
+}
+
 std::vector<RecordedEvent> ReadAll(EventLog& log, const std::string& customer) {
   std::vector<RecordedEvent> all;
   FeedPosition from(1);

@@ -3,6 +3,8 @@
 #ifndef EVSTORE_TESTS_UNIT_TEST_SUPPORT_H_
 #define EVSTORE_TESTS_UNIT_TEST_SUPPORT_H_
 
+#include <rocksdb/db.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,23 @@ ProposedEvent MakeEvent(std::string type = "TimeSeriesValuesChanged",
 // A one-stream batch of `count` events.
 AppendBatch OneStream(std::string customer, std::string stream, size_t count,
                       ExpectedRevision expected = ExpectedRevision::Any());
+
+// The log's RocksDB database opened directly (the log must be closed), for
+// tests that inspect or damage what is on disk.
+class RawDatabase {
+ public:
+  RawDatabase(const std::string& data_dir, bool read_only);
+  ~RawDatabase();
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+  rocksdb::DB& db() { return *db_; }
+  rocksdb::ColumnFamilyHandle* family(const std::string& name);
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::DB* db_ = nullptr;
+};
 
 // Reads the whole feed forwards.
 std::vector<RecordedEvent> ReadAll(EventLog& log, const std::string& customer);

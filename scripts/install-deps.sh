@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev prometheus-cpp-dev catch2
-  libsimdjson-dev libspdlog-dev libxxhash-dev
+  libsimdjson-dev libspdlog-dev libxxhash-dev libjemalloc-dev
   clang-format clang-tidy
 )
 # buf (proto lint) comes from the npm registry; use the machine's npm if it

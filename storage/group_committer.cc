@@ -1,5 +1,6 @@
 #include "storage/group_committer.h"
 
+#include <pthread.h>
 #include <rocksdb/write_batch.h>
 
 #include <cassert>
@@ -36,8 +37,14 @@ GroupCommitter::GroupCommitter(const GroupCommitterOptions& options,
       rocks_(rocks),
       sequencer_(sequencer),
       publish_(std::move(publish)) {
-  commit_thread_ = std::thread([this] { CommitLoop(); });
-  sync_thread_ = std::thread([this] { SyncLoop(); });
+  commit_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "evstore-commit");
+    CommitLoop();
+  });
+  sync_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "evstore-walsync");
+    SyncLoop();
+  });
 }
 
 GroupCommitter::~GroupCommitter() { Stop(); }

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <filesystem>
@@ -141,9 +142,15 @@ absl::Status RocksEventLog::OpenDatabase() {
   }
 
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  // Event keys are sequential per customer: a per-customer insert hint
+  // lets the memtable continue where the customer's last insert ended.
+  rocksdb::ColumnFamilyOptions events_family =
+      FamilyOptions(options_, cache, false);
+  events_family.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(4));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {keys::kEventsFamily, FamilyOptions(options_, cache, false)},
+      {keys::kEventsFamily, events_family},
       {keys::kStreamsFamily, FamilyOptions(options_, cache, false)},
       {keys::kIdsFamily, FamilyOptions(options_, cache, true)},
       {keys::kMetaFamily, FamilyOptions(options_, cache, false)},

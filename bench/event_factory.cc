@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -16,7 +15,9 @@ std::uint64_t SplitMix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t Rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 // Finishes `doc` (an object missing only its closing brace) to exactly
 // `bytes` bytes, or returns false when it is already too long.
@@ -71,8 +72,8 @@ std::string MakeJsonPayload(std::size_t bytes, int contract_number) {
   bool first = true;
   bool fits = false;
   for (int hour = 0; hour < 24; ++hour) {
-    const std::string value =
-        absl::StrCat(first ? "" : ",", 41000 + (contract_number * 37 + hour * 113) % 9000);
+    const std::string value = absl::StrCat(
+        first ? "" : ",", 41000 + (contract_number * 37 + hour * 113) % 9000);
     // The value, the closing bracket and the closing brace must fit.
     if (with_hours.size() + value.size() + 2 > bytes) break;
     with_hours += value;
@@ -96,7 +97,8 @@ std::string MakeJsonPayload(std::size_t bytes, int contract_number) {
 
 namespace {
 
-std::string UuidText(std::uint64_t hi, std::uint64_t lo, std::uint64_t version) {
+std::string UuidText(std::uint64_t hi, std::uint64_t lo,
+                     std::uint64_t version) {
   hi = (hi & ~0xF000ULL) | (version << 12);
   lo = (lo & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // variant 10
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -13,16 +13,18 @@
 //
 // Every event is a JSON document of exactly --event_bytes bytes with a fresh
 // random UUID (--ids=time-ordered: UUIDv7); customers are chosen round-robin
-// and streams at random per request (see event_factory.h). After --warmup seconds the benchmark
-// measures for --duration seconds: appends acknowledged in that window count
-// toward throughput and latency (send to acknowledgement, every sample).
-// Then producers stop sending and every append in flight is awaited.
+// and streams at random per request (see event_factory.h). After --warmup
+// seconds the benchmark measures for --duration seconds: appends acknowledged
+// in that window count toward throughput and latency (send to acknowledgement,
+// every sample). Then producers stop sending and every append in flight is
+// awaited.
 //
 // Output: a table (on stdout; on stderr with --json) and, with --json, one
 // JSON object on one stdout line. With --server_pid, the CPU use of evstored
-// and of its busiest threads in the window is reported too. Every append must succeed: a producer
-// stops at its first failed append, the failures are counted and reported,
-// and the exit status is 1. Exit status 2: bad flags or no server.
+// and of its busiest threads in the window is reported too. Every append must
+// succeed: a producer stops at its first failed append, the failures are
+// counted and reported, and the exit status is 1. Exit status 2: bad flags or
+// no server.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -131,8 +133,8 @@ int EventCount(const v1::AppendRequest& request) {
 // A producer on its own thread: sends, waits, records, repeats.
 void RunThreadProducer(
     const RunClock& clock, EventFactory factory, std::size_t event_bytes,
-    const std::function<absl::StatusOr<v1::AppendResponse>(
-        v1::AppendRequest)>& send,
+    const std::function<absl::StatusOr<v1::AppendResponse>(v1::AppendRequest)>&
+        send,
     ProducerStats& stats) {
   while (!clock.stop.load(std::memory_order_relaxed)) {
     v1::AppendRequest request = factory.Next();
@@ -241,9 +243,8 @@ absl::Status ValidateConfig(const RunConfig& config) {
                      config.session_api, "\""));
   }
   if (config.ids != "random" && config.ids != "time-ordered") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--ids: expected random or time-ordered, got \"",
-                     config.ids, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--ids: expected random or time-ordered, got \"", config.ids, "\""));
   }
   if (config.address.empty()) {
     return absl::InvalidArgumentError("--address is empty");
@@ -251,8 +252,8 @@ absl::Status ValidateConfig(const RunConfig& config) {
   if (config.transport == "session" && config.sessions < 1) {
     return absl::InvalidArgumentError("--sessions must be at least 1");
   }
-  if (config.producers < 1 || config.batch < 1 ||
-      config.customers < 1 || config.streams < 1 || config.event_bytes < 1) {
+  if (config.producers < 1 || config.batch < 1 || config.customers < 1 ||
+      config.streams < 1 || config.event_bytes < 1) {
     return absl::InvalidArgumentError(
         "--producers, --batch, --customers, --streams and --event_bytes "
         "must be at least 1");
@@ -291,7 +292,8 @@ int Main(int argc, char* argv[]) {
       config.transport == "session" ? absl::GetFlag(FLAGS_sessions) : 0;
   config.batch = batched ? absl::GetFlag(FLAGS_batch) : 1;
   const int64_t event_bytes = absl::GetFlag(FLAGS_event_bytes);
-  config.event_bytes = event_bytes > 0 ? static_cast<std::size_t>(event_bytes) : 0;
+  config.event_bytes =
+      event_bytes > 0 ? static_cast<std::size_t>(event_bytes) : 0;
   config.customers = absl::GetFlag(FLAGS_customers);
   config.streams = absl::GetFlag(FLAGS_streams);
   config.duration_s = absl::GetFlag(FLAGS_duration);
@@ -305,31 +307,30 @@ int Main(int argc, char* argv[]) {
     return 2;
   }
 
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(
-      {.address = config.address,
-       .default_deadline = absl::Seconds(30),
-       .connect_timeout = absl::Seconds(10)});
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Connect({.address = config.address,
+                       .default_deadline = absl::Seconds(30),
+                       .connect_timeout = absl::Seconds(10)});
   if (!client.ok()) {
     std::cerr << "evstore-bench: " << client.status().ToString() << "\n";
     return 2;
   }
 
-  const WorkloadShape shape{.event_bytes = config.event_bytes,
-                            .events_per_append = config.batch,
-                            .customers = config.customers,
-                            .streams = config.streams,
-                            .ids = config.ids == "random"
-                                       ? IdKind::kRandom
-                                       : IdKind::kTimeOrdered};
+  const WorkloadShape shape{
+      .event_bytes = config.event_bytes,
+      .events_per_append = config.batch,
+      .customers = config.customers,
+      .streams = config.streams,
+      .ids = config.ids == "random" ? IdKind::kRandom : IdKind::kTimeOrdered};
   std::random_device entropy;
   const std::uint64_t base_seed =
       (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy() ^
-      static_cast<std::uint64_t>(
-          Clock::now().time_since_epoch().count());
+      static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
   auto factory_for = [&](int producer) {
-    return EventFactory(shape, producer,
-                        base_seed + 0x9e3779b97f4a7c15ULL *
-                                        static_cast<std::uint64_t>(producer + 1));
+    return EventFactory(
+        shape, producer,
+        base_seed +
+            0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(producer + 1));
   };
 
   std::vector<ProducerStats> stats(static_cast<std::size_t>(config.producers));
@@ -449,9 +450,8 @@ int Main(int argc, char* argv[]) {
   if (cpu_before.server.has_value() && cpu_after.server.has_value()) {
     result.server_cpu_cores =
         (*cpu_after.server - *cpu_before.server) / cpu_interval_s;
-    result.server_threads =
-        BusiestThreads(cpu_before.server_threads, cpu_after.server_threads,
-                       cpu_interval_s, 6);
+    result.server_threads = BusiestThreads(
+        cpu_before.server_threads, cpu_after.server_threads, cpu_interval_s, 6);
   }
 
   const std::string table = FormatTable(config, result);

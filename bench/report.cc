@@ -18,11 +18,21 @@ std::string JsonString(const std::string& text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           out += absl::StrFormat("\\u%04x", u);
@@ -106,12 +116,14 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
       Grouped(result.AppendsPerSecond()), result.latency.p50_ms,
       result.latency.p90_ms, result.latency.p99_ms, result.latency.p999_ms,
       result.latency.max_ms, result.errors);
-  absl::StrAppendFormat(&out, "latency samples %d (mean %.2f ms); CPU in the "
+  absl::StrAppendFormat(&out,
+                        "latency samples %d (mean %.2f ms); CPU in the "
                         "window: client %.2f cores",
                         result.latency.samples, result.latency.mean_ms,
                         result.client_cpu_cores);
   if (result.server_cpu_cores.has_value()) {
-    absl::StrAppendFormat(&out, ", server %.2f cores (%.1f us of server CPU "
+    absl::StrAppendFormat(&out,
+                          ", server %.2f cores (%.1f us of server CPU "
                           "per event)",
                           *result.server_cpu_cores,
                           result.events > 0
@@ -143,9 +155,9 @@ std::string FormatJson(const RunConfig& config, const RunResult& result) {
   };
   field("workload", JsonString(config.workload));
   field("transport", JsonString(config.transport));
-  field("session_api", JsonString(config.transport == "session"
-                                      ? config.session_api
-                                      : std::string()));
+  field("session_api",
+        JsonString(config.transport == "session" ? config.session_api
+                                                 : std::string()));
   field("producers", absl::StrCat(config.producers));
   field("sessions", absl::StrCat(config.sessions));
   field("batch", absl::StrCat(config.batch));
@@ -181,9 +193,9 @@ std::string FormatJson(const RunConfig& config, const RunResult& result) {
   std::string threads = "[";
   for (const ThreadLoad& thread : result.server_threads) {
     if (threads.size() > 1) threads += ',';
-    absl::StrAppend(&threads, "{\"tid\":", thread.tid, ",\"name\":",
-                    JsonString(thread.name), ",\"cores\":",
-                    JsonNumber(thread.cores, 3), "}");
+    absl::StrAppend(&threads, "{\"tid\":", thread.tid,
+                    ",\"name\":", JsonString(thread.name),
+                    ",\"cores\":", JsonNumber(thread.cores, 3), "}");
   }
   threads += ']';
   field("server_threads", threads);

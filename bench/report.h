@@ -14,8 +14,8 @@ namespace evstore::bench {
 
 struct RunConfig {
   std::string address;
-  std::string workload;   // "batched" or "single"
-  std::string transport;  // "unary" or "session"
+  std::string workload;     // "batched" or "single"
+  std::string transport;    // "unary" or "session"
   std::string session_api;  // "callback" or "future" (session only)
   int producers = 0;
   int sessions = 0;  // session transport only

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/cli/json_text.h"
 
 namespace evstore::bench {
 namespace {
@@ -14,34 +15,8 @@ double PerSecond(double count, double seconds) {
 
 // A JSON string literal.
 std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          out += absl::StrFormat("\\u%04x", u);
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  cli::AppendJsonString(out, text);
   return out;
 }
 

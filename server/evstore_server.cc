@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "spdlog/spdlog.h"
@@ -45,6 +46,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   EventLogOptions log_options;
   log_options.data_dir = config.data_dir;
   log_options.durability = config.durability;
+  log_options.disk_reserve_bytes = config.disk_reserve_bytes;
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options);
   if (!log.ok()) {
     return absl::Status(
@@ -65,6 +67,9 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
           .limits = config.limits,
           .default_heartbeat_interval = config.heartbeat_interval});
 
+  // grpc.health.v1: SERVING from here on (the log is open: recovery is
+  // done), NOT_SERVING after a storage failure or once shutting down.
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
@@ -90,6 +95,11 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
         absl::StrCat("cannot listen on ", config.listen,
                      " (the address is in use or not available on this host)"));
   }
+  server->health_reporter_ = std::make_shared<WriteHealthReporter>(
+      server->log_.get(), server->grpc_server_->GetHealthCheckService(),
+      std::vector<std::string>{
+          evstore::v1::EventStoreService::service_full_name()});
+  server->timer_->Register(server->health_reporter_);
   return server;
 }
 
@@ -102,6 +112,10 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  if (health_reporter_ != nullptr) health_reporter_->Stop();
+  if (grpc_server_ != nullptr && grpc_server_->GetHealthCheckService()) {
+    grpc_server_->GetHealthCheckService()->Shutdown();
+  }
   if (log_ != nullptr) log_->Close();
   if (service_ != nullptr) service_->BeginShutdown();
   if (grpc_server_ != nullptr)

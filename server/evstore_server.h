@@ -14,6 +14,7 @@
 #include "server/housekeeping_timer.h"
 #include "server/server_config.h"
 #include "server/worker_pool.h"
+#include "server/write_health_reporter.h"
 #include "storage/event_log.h"
 
 namespace evstore::server {
@@ -36,6 +37,7 @@ class EvstoreServer {
   int port() const { return port_; }
 
   // Graceful shutdown, in order:
+  //  0. health (grpc.health.v1) turns NOT_SERVING for every service;
   //  1. close the log: queued appends commit and are answered, new ones fail
   //     with UNAVAILABLE, tails close so subscriptions end with UNAVAILABLE;
   //  2. end append sessions (UNAVAILABLE once their replies are written);
@@ -58,6 +60,7 @@ class EvstoreServer {
   std::unique_ptr<HousekeepingTimer> timer_;
   std::unique_ptr<EventStoreService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;
 
   absl::Mutex shutdown_mu_;

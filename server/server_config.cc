@@ -53,6 +53,12 @@ ABSL_FLAG(int64_t, max_concurrent_streams, 10000,
 ABSL_FLAG(int64_t, reader_threads, 2,
           "Threads for blocking disk reads (Read, GetEvents and subscription "
           "catch-up).");
+ABSL_FLAG(int64_t, disk_reserve_bytes, -1,
+          "Free space kept in reserve on the data directory's file system: "
+          "while less is free, appends fail with RESOURCE_EXHAUSTED before "
+          "anything is written, and resume by themselves once space is "
+          "freed. -1: 10% of the file system's size, at most 1 GiB; 0: no "
+          "check.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, once serving, the bound port and a newline are written to "
           "this file (atomically: a temporary file is renamed).");
@@ -75,6 +81,7 @@ constexpr absl::string_view kFlagNames[] = {
     "max_metadata_bytes",
     "max_concurrent_streams",
     "reader_threads",
+    "disk_reserve_bytes",
     "port_file",
     "log_level",
 };
@@ -277,6 +284,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
       {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams), 1,
        std::numeric_limits<int32_t>::max()},
       {"reader_threads", absl::GetFlag(FLAGS_reader_threads), 1, 256},
+      {"disk_reserve_bytes", absl::GetFlag(FLAGS_disk_reserve_bytes), -1,
+       std::numeric_limits<int64_t>::max()},
   };
   for (const Limit& limit : limits) {
     status = CheckRange(limit.flag, limit.value, limit.min, limit.max);
@@ -297,6 +306,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
   config.max_concurrent_streams =
       static_cast<int>(absl::GetFlag(FLAGS_max_concurrent_streams));
   config.reader_threads = static_cast<int>(absl::GetFlag(FLAGS_reader_threads));
+
+  if (const int64_t reserve = absl::GetFlag(FLAGS_disk_reserve_bytes);
+      reserve >= 0) {
+    config.disk_reserve_bytes = static_cast<uint64_t>(reserve);
+  }
 
   config.port_file = absl::GetFlag(FLAGS_port_file);
 

@@ -4,6 +4,7 @@
 #ifndef EVSTORE_SERVER_SERVER_CONFIG_H_
 #define EVSTORE_SERVER_SERVER_CONFIG_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,8 @@ struct ServerConfig {
   int max_concurrent_streams = 10000;
   // Threads for blocking disk reads.
   int reader_threads = 2;
+  // Free disk space kept in reserve; nullopt: the event log's default.
+  std::optional<uint64_t> disk_reserve_bytes;
   // When set, the bound port and a newline are written here once serving.
   std::string port_file;
   spdlog::level::level_enum log_level = spdlog::level::info;

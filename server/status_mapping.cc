@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "spdlog/spdlog.h"
+#include "storage/absl_string_view.h"
+
 namespace evstore::server {
 namespace {
 
@@ -50,6 +53,13 @@ grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  if (status.code() == absl::StatusCode::kDataLoss ||
+      status.code() == absl::StatusCode::kInternal) {
+    // The operator must hear of these: stored data is damaged, or a bug.
+    spdlog::error("answering a call with {}: {}",
+                  absl::StatusCodeToString(status.code()),
+                  AsStd(status.message()));
+  }
   return grpc::Status(ToGrpcCode(status.code()), std::string(status.message()));
 }
 

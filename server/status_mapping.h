@@ -11,7 +11,8 @@ namespace evstore::server {
 // Returns the gRPC status with the same code and the same message. The two
 // code spaces are numerically identical (both follow google.rpc.Code); a code
 // outside them (never produced by this codebase) becomes UNKNOWN with the
-// message kept.
+// message kept. DATA_LOSS and INTERNAL are also logged as errors: they are
+// what the operator must hear of (damaged data, bugs).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace evstore::server

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,13 @@ struct EventLogOptions {
   // Positions per feed segment (the unit of retention). Stored in the
   // database at creation; a different value on reopen is ignored.
   uint64_t segment_events = 65536;
+
+  // Free space kept in reserve on the data directory's file system: while
+  // less is free, appends fail with RESOURCE_EXHAUSTED before anything is
+  // written, and they resume by themselves once space is freed (see
+  // DiskSpaceGuard). nullopt: 10% of the file system's size, capped at
+  // 1 GiB; 0: no check.
+  std::optional<uint64_t> disk_reserve_bytes;
 
   // RocksDB tuning.
   size_t block_cache_bytes = size_t{256} << 20;
@@ -113,8 +121,12 @@ inline constexpr size_t kMaxLookupBytes = size_t{32} << 20;
 //   events are retained and across restarts.
 // - Reads and the live tail show only events that are durable: nothing a
 //   reader sees can be lost by a crash.
-// - After a failed write the log stops accepting appends (fail-stop) and
-//   WriteHealth() says why; reads keep working.
+// - After a failed write or fsync the log stops accepting appends
+//   (fail-stop, until reopened) and WriteHealth() says why; reads keep
+//   working. A failed fsync is never retried: the kernel may have dropped
+//   the dirty pages, so a later fsync could succeed without the data.
+// - While the disk is almost full appends are refused before anything is
+//   written; they resume by themselves once space is freed.
 //
 // Thread-safety: all methods may be called concurrently. Append never
 // blocks on disk. Read methods do disk I/O and block: call them from a
@@ -167,7 +179,9 @@ class EventLog {
   // object for the life of the log.
   virtual std::shared_ptr<FeedTail> Tail(std::string_view customer) = 0;
 
-  // OK while appends are accepted; otherwise why not (UNAVAILABLE).
+  // OK while appends are accepted; otherwise why not: RESOURCE_EXHAUSTED
+  // while the disk is almost full (passes by itself), UNAVAILABLE after a
+  // storage failure (until reopened) or once closing.
   virtual absl::Status WriteHealth() = 0;
 
   // Stops accepting appends (they fail with UNAVAILABLE), commits the ones

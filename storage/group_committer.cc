@@ -36,7 +36,8 @@ GroupCommitter::GroupCommitter(const GroupCommitterOptions& options,
     : options_(options),
       rocks_(rocks),
       sequencer_(sequencer),
-      publish_(std::move(publish)) {
+      publish_(std::move(publish)),
+      disk_guard_(options.data_dir, options.disk_reserve_bytes) {
   commit_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "evstore-commit");
     CommitLoop();
@@ -82,6 +83,11 @@ absl::Status GroupCommitter::Health() const {
         "appends are stopped after a storage failure: ", failure_.message()));
   }
   if (stopping_) return absl::UnavailableError("shutting down");
+  if (disk_guard_.low()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "appends are refused: the data directory's disk is almost full (",
+        disk_guard_.reserve_bytes(), " bytes are kept in reserve)"));
+  }
   return absl::OkStatus();
 }
 
@@ -141,8 +147,20 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
     absl::MutexLock lock(&mu_);
     failure = failure_;
   }
+  if (!failure.ok()) {
+    Reject(pending, absl::UnavailableError(absl::StrCat(
+                        "appends are stopped after a storage failure: ",
+                        failure.message())));
+    return;
+  }
+  uint64_t group_bytes = 0;
+  for (const PendingAppend& p : pending) group_bytes += p.bytes;
+  if (absl::Status space = disk_guard_.Admit(group_bytes); !space.ok()) {
+    Reject(pending, space);
+    return;
+  }
   rocksdb::WriteBatch batch;
-  if (failure.ok()) {
+  {
     sequencer_->BeginGroup(NextRecordedAt());
     for (PendingAppend& p : pending) {
       group.entries.push_back(
@@ -164,22 +182,26 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
     for (SequencedEntry& entry : group.entries) {
       entry.state = AppendState::kWritten;
     }
-  } else {
-    for (PendingAppend& p : pending) {
-      group.entries.push_back(SequencedEntry{
-          SequencedAppend{absl::UnavailableError("not sequenced"), {}, {}},
-          std::move(p.done), p.bytes, AppendState::kQueued});
-    }
-    group.write_status = absl::UnavailableError(absl::StrCat(
-        "appends are stopped after a storage failure: ", failure.message()));
   }
   absl::MutexLock lock(&mu_);
   written_.push_back(std::move(group));
 }
 
+void GroupCommitter::Reject(std::vector<PendingAppend>& pending,
+                            const absl::Status& why) {
+  size_t bytes = 0;
+  for (PendingAppend& p : pending) {
+    p.done(why);
+    bytes += p.bytes;
+  }
+  absl::MutexLock lock(&mu_);
+  queued_bytes_ -= bytes;
+}
+
 void GroupCommitter::SyncLoop() {
   for (;;) {
     std::deque<Group> groups;
+    absl::Status failure;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -189,15 +211,23 @@ void GroupCommitter::SyncLoop() {
           this));
       if (written_.empty()) return;  // commit thread finished and drained
       groups.swap(written_);
+      failure = failure_;
     }
     absl::Status sync_failure;
-    if (options_.durability == Durability::kFsync) {
+    if (!failure.ok()) {
+      // Never SyncWAL after a failed write: RocksDB's WAL writer refuses
+      // (and a RocksDB built with assertions, like Debian's, aborts). The
+      // groups written since the last sync are not durable: not acked.
+      sync_failure = failure;
+    } else if (options_.durability == Durability::kFsync) {
       // Covers every group written before this call: the WAL is one
       // sequential file and SyncWAL syncs all of it that exists.
       rocksdb::Status s = rocks_->db->SyncWAL();
       if (!s.ok()) {
         sync_failure = absl::UnavailableError(absl::StrCat(
-            "fsync of the write-ahead log failed: ", s.ToString()));
+            "fsync of the write-ahead log failed: ", s.ToString(),
+            "; the append may or may not have been written, and evstored "
+            "accepts no more appends until it is restarted"));
         FailStop(sync_failure);
       }
     }
@@ -213,8 +243,8 @@ void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
     if (!failure.ok()) {
       // Never acknowledge what may not be durable, duplicates included.
       entry.sequenced.result = absl::UnavailableError(
-          absl::StrCat("the append was not committed: ", failure.message(),
-                       "; retrying with the same event ids is safe"));
+          absl::StrCat("the append was not acknowledged: ", failure.message(),
+                       "; retrying it with the same event ids is safe"));
       continue;
     }
     entry.state = AppendState::kDurable;

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/append_sequencer.h"
+#include "storage/disk_space_guard.h"
 #include "storage/event_log.h"
 #include "storage/rocks_handles.h"
 
@@ -43,6 +45,10 @@ struct GroupCommitterOptions {
   Durability durability = Durability::kFsync;
   size_t max_queued_bytes = 0;
   size_t max_group_bytes = 0;
+  // The data directory, and the free space its file system keeps in
+  // reserve (0: no check); see DiskSpaceGuard.
+  std::string data_dir;
+  uint64_t disk_reserve_bytes = 0;
 };
 
 // Thread-safe: Enqueue may be called from any thread. Owns two threads,
@@ -58,7 +64,9 @@ class GroupCommitter {
   // Queues an append; see EventLog::Append.
   void Enqueue(AppendBatch batch, AppendCallback done);
 
-  // OK while appends are accepted.
+  // OK while appends are accepted; RESOURCE_EXHAUSTED while they are
+  // refused for lack of disk space (this passes by itself); UNAVAILABLE
+  // after a storage failure (fail-stop: until restart) or once stopping.
   absl::Status Health() const;
 
   // Rejects new appends, commits everything already queued, and joins the
@@ -88,6 +96,8 @@ class GroupCommitter {
   void CommitLoop();
   void SyncLoop();
   void WriteGroup(std::vector<PendingAppend> pending);
+  // Answers appends that were never sequenced with `why`.
+  void Reject(std::vector<PendingAppend>& pending, const absl::Status& why);
   void Finish(Group& group, const absl::Status& failure);
   void FailStop(const absl::Status& cause) ABSL_LOCKS_EXCLUDED(mu_);
   int64_t NextRecordedAt();
@@ -99,6 +109,7 @@ class GroupCommitter {
   const PublishFn publish_;
 
   int64_t last_recorded_at_ = 0;  // Commit thread only.
+  DiskSpaceGuard disk_guard_;     // Admit: commit thread only.
 
   mutable absl::Mutex mu_;
   std::deque<PendingAppend> queue_ ABSL_GUARDED_BY(mu_);

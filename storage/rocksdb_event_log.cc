@@ -30,11 +30,13 @@ RocksEventLog::RocksEventLog(const EventLogOptions& options)
 
 RocksEventLog::~RocksEventLog() { Close(); }
 
-void RocksEventLog::StartCommitter() {
+void RocksEventLog::StartCommitter(uint64_t disk_reserve_bytes) {
   GroupCommitterOptions committer_options;
   committer_options.durability = options_.durability;
   committer_options.max_queued_bytes = options_.max_queued_bytes;
   committer_options.max_group_bytes = options_.max_group_bytes;
+  committer_options.data_dir = options_.data_dir;
+  committer_options.disk_reserve_bytes = disk_reserve_bytes;
   committer_ = std::make_unique<GroupCommitter>(
       committer_options, &rocks_, sequencer_.get(),
       [this](const std::string& customer,

@@ -48,7 +48,7 @@ class RocksEventLog final : public EventLog {
   absl::Status OpenDatabase();
   absl::Status CheckOrWriteFormat();
   absl::Status RecoverCustomers();
-  void StartCommitter();
+  void StartCommitter(uint64_t disk_reserve_bytes);
   void Publish(const std::string& customer,
                std::vector<std::shared_ptr<const RecordedEvent>> events);
   // Reads the events at `positions` into `out` (nullopt where missing); used

@@ -4,6 +4,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "storage/disk_space_guard.h"
 #include "storage/key_format.h"
 #include "storage/rocksdb_event_log.h"
 
@@ -89,7 +91,15 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
   log->sequencer_ = std::make_unique<AppendSequencer>(
       &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit);
   if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
-  log->StartCommitter();
+  uint64_t disk_reserve_bytes = 0;
+  if (options.disk_reserve_bytes.has_value()) {
+    disk_reserve_bytes = *options.disk_reserve_bytes;
+  } else {
+    absl::StatusOr<uint64_t> reserve = DefaultDiskReserve(options.data_dir);
+    if (!reserve.ok()) return reserve.status();
+    disk_reserve_bytes = *reserve;
+  }
+  log->StartCommitter(disk_reserve_bytes);
   return log;
 }
 
@@ -124,6 +134,10 @@ absl::Status RocksEventLog::OpenDatabase() {
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = size_t{1} << 30;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Lets RocksDB recover by itself from a flush or compaction that ran out
+  // of space once space is freed (appends are held back by DiskSpaceGuard).
+  db_options.sst_file_manager.reset(
+      rocksdb::NewSstFileManager(rocksdb::Env::Default()));
 
   std::vector<std::string> existing;
   rocksdb::Status list =

@@ -17,8 +17,12 @@ namespace {
 constexpr size_t kMaxScannedPerRead = 65536;
 constexpr size_t kEventOverheadBytes = 64;
 
+// A checksum mismatch in RocksDB's blocks is DATA_LOSS (permanent: the
+// stored bytes are wrong); anything else may pass (UNAVAILABLE).
 absl::Status ReadError(const rocksdb::Status& s, std::string_view what) {
-  return absl::UnavailableError(absl::StrCat(AsAbsl(what), ": ", s.ToString()));
+  const std::string message = absl::StrCat(AsAbsl(what), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  return absl::UnavailableError(message);
 }
 
 absl::Status Gap(std::string_view customer, FeedPosition missing) {

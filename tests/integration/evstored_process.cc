@@ -16,9 +16,13 @@ namespace evstore::testing {
 
 std::string EvstoredPath() { return EVSTORE_EVSTORED_PATH; }
 std::string EvstoreCliPath() { return EVSTORE_CLI_PATH; }
+std::string FsyncFaultsPath() { return EVSTORE_FSYNC_FAULTS_PATH; }
 
 EvstoredProcess::EvstoredProcess(std::vector<std::string> extra_flags)
-    : extra_flags_(std::move(extra_flags)) {
+    : EvstoredProcess(EvstoredProcessOptions{std::move(extra_flags), {}, {}}) {}
+
+EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options)
+    : options_(std::move(options)) {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();
   for (;;) {
@@ -28,7 +32,7 @@ EvstoredProcess::EvstoredProcess(std::vector<std::string> extra_flags)
       break;
     }
   }
-  data_dir_ = root_ + "/data";
+  data_dir_ = options_.data_dir.empty() ? root_ + "/data" : options_.data_dir;
   Start();
 }
 
@@ -45,7 +49,8 @@ void EvstoredProcess::Start() {
   std::vector<std::string> args = {EvstoredPath(), "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir_,
                                    "--port_file=" + port_file};
-  args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
+  args.insert(args.end(), options_.extra_flags.begin(),
+              options_.extra_flags.end());
   const std::string log_path = root_ + "/evstored.log";
   pid_ = fork();
   REQUIRE(pid_ >= 0);
@@ -54,6 +59,9 @@ void EvstoredProcess::Start() {
     if (log != nullptr) {
       dup2(fileno(log), STDOUT_FILENO);
       dup2(fileno(log), STDERR_FILENO);
+    }
+    for (std::string& variable : options_.environment) {
+      putenv(variable.data());
     }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -73,10 +81,7 @@ void EvstoredProcess::Start() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      std::ifstream log(log_path);
-      std::stringstream text;
-      text << log.rdbuf();
-      FAIL("evstored exited during startup: " << text.str());
+      FAIL("evstored exited during startup: " << LogText());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -98,6 +103,13 @@ void EvstoredProcess::Kill() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::string EvstoredProcess::LogText() const {
+  std::ifstream log(root_ + "/evstored.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  return text.str();
 }
 
 std::string EvstoredProcess::address() const {

@@ -16,10 +16,20 @@ namespace evstore::testing {
 // Starts evstored (the binary this build produced) in the constructor and
 // stops it in the destructor. The data directory survives Restart() and
 // Kill()+Start(), and is removed with the object.
+struct EvstoredProcessOptions {
+  // Passed to evstored, e.g. "--heartbeat_interval_ms=200".
+  std::vector<std::string> extra_flags;
+  // The data directory; empty: a fresh one inside the process's own
+  // temporary directory (removed with the object).
+  std::string data_dir;
+  // Extra environment variables of the server, as "NAME=value".
+  std::vector<std::string> environment;
+};
+
 class EvstoredProcess {
  public:
-  // `extra_flags` are passed to evstored, e.g. "--heartbeat_interval_ms=200".
   explicit EvstoredProcess(std::vector<std::string> extra_flags = {});
+  explicit EvstoredProcess(EvstoredProcessOptions options);
   ~EvstoredProcess();
   EvstoredProcess(const EvstoredProcess&) = delete;
   EvstoredProcess& operator=(const EvstoredProcess&) = delete;
@@ -42,6 +52,8 @@ class EvstoredProcess {
   const std::string& data_dir() const { return data_dir_; }
   // Resident memory of the server in bytes (from /proc).
   size_t RssBytes() const;
+  // Everything the server wrote to stdout and stderr so far, over restarts.
+  std::string LogText() const;
 
   // A new client connected to the running server.
   std::unique_ptr<client::Client> Connect() const;
@@ -49,7 +61,7 @@ class EvstoredProcess {
  private:
   std::string root_;
   std::string data_dir_;
-  std::vector<std::string> extra_flags_;
+  EvstoredProcessOptions options_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
@@ -57,6 +69,8 @@ class EvstoredProcess {
 // The path of a binary built by this build tree (evstored, evstore).
 std::string EvstoredPath();
 std::string EvstoreCliPath();
+// The fsync fault-injection shim (tests/faults), for LD_PRELOAD.
+std::string FsyncFaultsPath();
 
 }  // namespace evstore::testing
 

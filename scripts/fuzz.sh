@@ -88,7 +88,7 @@ for target in "${TARGETS[@]}"; do
     -max_total_time="$SECONDS_PER_TARGET" -max_len="$(max_len "$target")" \
     -timeout=300 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts" >"$log" 2>&1 || status=$?
-  grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))' "$log" || true
+  grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))' "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -n 60 "$log" >&2
     crash="$(find "$artifacts" -type f | head -n 1)"

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/absl_string_view.h"
 
@@ -81,8 +82,11 @@ absl::Status ValidateCustomerName(std::string_view name,
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.';
     if (!ok) {
+      // Escaped: the name is untrusted request bytes, and the message
+      // reaches logs and clients.
       return absl::InvalidArgumentError(absl::StrCat(
-          AsAbsl(field), " \"", AsAbsl(name.substr(0, kMaxCustomerNameBytes)),
+          AsAbsl(field), " \"",
+          absl::CHexEscape(AsAbsl(name.substr(0, kMaxCustomerNameBytes))),
           "\" has an invalid character at index ", i,
           "; allowed are lowercase letters, digits, '-', '_' and '.'"));
     }

@@ -20,6 +20,17 @@ TEST_CASE("customer names follow the documented rules") {
   REQUIRE(std::string(s.message()).find("writes.customer") == 0);
 }
 
+TEST_CASE("customer name errors quote the name escaped") {
+  // Regression (found by fuzzing): the error quoted the name's raw bytes, so
+  // a request could put control characters (newlines, terminal escapes) into
+  // a status message, which reaches logs and clients.
+  auto s = ValidateCustomerName("evil\n\x1b[31m\x03");
+  REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
+  const std::string message(s.message());
+  REQUIRE(message.find("evil\\n\\x1b[31m\\x03") != std::string::npos);
+  for (char c : message) REQUIRE((c >= 0x20 && c < 0x7f));
+}
+
 TEST_CASE("stream names are 1-256 bytes of UTF-8 without control characters") {
   REQUIRE(ValidateStreamName("contract/DS000068/nominations").ok());
   REQUIRE(ValidateStreamName("Kontrakt/Ørsted/Übersicht").ok());

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "client/evstore_client.h"
+#include "tests/support/evstored_server.h"
 
 namespace evstore::testing {
 
 // Starts evstored (the binary this build produced) in the constructor and
-// stops it in the destructor. The data directory survives Restart() and
-// Kill()+Start(), and is removed with the object.
+// stops it in the destructor. A Catch2 wrapper around EvstoredServer
+// (tests/support): failures fail the test. The data directory survives
+// Restart() and Kill()+Start(), and is removed with the object.
 class EvstoredProcess {
  public:
   // `extra_flags` are passed to evstored, e.g. "--heartbeat_interval_ms=200".
@@ -37,21 +39,18 @@ class EvstoredProcess {
   }
 
   // "127.0.0.1:<port>" of the running server.
-  std::string address() const;
-  pid_t pid() const { return pid_; }
-  const std::string& data_dir() const { return data_dir_; }
+  std::string address() const { return server_->address(); }
+  pid_t pid() const { return server_->pid(); }
+  const std::string& data_dir() const { return server_->options().data_dir; }
   // Resident memory of the server in bytes (from /proc).
-  size_t RssBytes() const;
+  size_t RssBytes() const { return server_->RssBytes(); }
 
   // A new client connected to the running server.
   std::unique_ptr<client::Client> Connect() const;
 
  private:
   std::string root_;
-  std::string data_dir_;
-  std::vector<std::string> extra_flags_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  std::unique_ptr<EvstoredServer> server_;
 };
 
 // The path of a binary built by this build tree (evstored, evstore).

@@ -12,8 +12,9 @@ void CustomerModel::RecordAck(const v1::AppendRequest& request,
       response.last_position() + 1 != response.first_position() + events ||
       response.streams_size() != request.writes_size()) {
     violations->push_back(absl::StrCat(
-        "acknowledged result does not fit its request (", events, " events in ",
-        request.writes_size(), " writes): ", response.ShortDebugString()));
+        "ACK SHAPE: acknowledged result does not fit its request (", events,
+        " events in ", request.writes_size(),
+        " writes): ", response.ShortDebugString()));
     return;
   }
   uint64_t position = response.first_position();
@@ -24,10 +25,10 @@ void CustomerModel::RecordAck(const v1::AppendRequest& request,
         result.last_revision() + 1 !=
             result.first_revision() +
                 static_cast<uint64_t>(write.events_size())) {
-      violations->push_back(
-          absl::StrCat("acknowledged stream result does not fit write ", w,
-                       " (stream ", write.stream(), ", ", write.events_size(),
-                       " events): ", result.ShortDebugString()));
+      violations->push_back(absl::StrCat(
+          "ACK SHAPE: acknowledged stream result does not fit write ", w,
+          " (stream ", write.stream(), ", ", write.events_size(),
+          " events): ", result.ShortDebugString()));
       return;
     }
     uint64_t revision = result.first_revision();
@@ -36,16 +37,17 @@ void CustomerModel::RecordAck(const v1::AppendRequest& request,
       auto [it, inserted] = acked_events_.try_emplace(event.id(), fact);
       if (!inserted && (it->second.position != fact.position ||
                         it->second.revision != fact.revision)) {
-        violations->push_back(absl::StrCat(
-            "id ", event.id(), " acknowledged twice differently: position ",
-            it->second.position, " then ", position));
+        violations->push_back(
+            absl::StrCat("ACK CLASH: id ", event.id(),
+                         " acknowledged twice differently: position ",
+                         it->second.position, " then ", position));
       }
       auto [pos_it, new_position] =
           acked_positions_.try_emplace(position, event.id());
       if (!new_position && pos_it->second != event.id()) {
-        violations->push_back(
-            absl::StrCat("position ", position, " acknowledged for two ids: ",
-                         pos_it->second, " and ", event.id()));
+        violations->push_back(absl::StrCat(
+            "ACK CLASH: position ", position, " acknowledged for two ids: ",
+            pos_it->second, " and ", event.id()));
       }
       if (inserted) acked_ids_.push_back(event.id());
       ++position;

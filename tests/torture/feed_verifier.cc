@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -41,7 +42,10 @@ class Checker {
         violations_(violations) {}
 
   VerifyCounts Run() {
-    if (!ReadFeed()) return counts_;
+    if (!ReadFeed()) {
+      SummarizeViolations();
+      return counts_;
+    }
     CheckStreamRevisions();
     CheckAckedEventsInFeed();
     std::vector<SentAppend> unknown = model_.TakeUnknown();
@@ -51,11 +55,28 @@ class Checker {
     CheckAckedRetries();
     CheckSubscriber();
     counts_.feed_head = feed_.entries.size();
+    SummarizeViolations();
     return counts_;
   }
 
  private:
-  void Violation(std::string text) { violations_->push_back(std::move(text)); }
+  // Reports the first few violations of each kind in full and the number of
+  // the others at the end, so that a broken store gives a readable diagnosis.
+  void Violation(std::string text) {
+    const std::string kind = text.substr(0, text.find(':'));
+    if (++violations_by_kind_[kind] <= kDetailedPerKind) {
+      violations_->push_back(std::move(text));
+    }
+  }
+
+  void SummarizeViolations() {
+    for (const auto& [kind, count] : violations_by_kind_) {
+      if (count > kDetailedPerKind) {
+        violations_->push_back(absl::StrCat(
+            kind, ": ", count - kDetailedPerKind, " more like the above"));
+      }
+    }
+  }
 
   bool ReadFeed() {
     v1::ReadRequest request;
@@ -68,15 +89,15 @@ class Checker {
     absl::Status read = client_.Read(request, [&](const v1::RecordedEvent& e) {
       const uint64_t expected = feed_.entries.size() + 1;
       if (e.position() != expected) {
-        Violation(absl::StrCat("feed not dense: position ", expected,
+        Violation(absl::StrCat("FEED GAP: position ", expected,
                                " expected, the feed has ", e.position(),
                                " (id ", e.id(), ") there"));
         dense = false;
         return false;
       }
       if (e.customer() != name_) {
-        Violation(absl::StrCat("position ", e.position(), " carries customer ",
-                               e.customer()));
+        Violation(absl::StrCat("WRONG CUSTOMER: position ", e.position(),
+                               " carries customer ", e.customer()));
       }
       auto [it, inserted] = feed_.position_of.try_emplace(e.id(), expected);
       if (!inserted) {
@@ -88,7 +109,7 @@ class Checker {
       return true;
     });
     if (!read.ok()) {
-      Violation(absl::StrCat("reading the feed failed: ", read.ToString()));
+      Violation(absl::StrCat("READ FAILED: ", read.ToString()));
       return false;
     }
     return dense;
@@ -100,24 +121,22 @@ class Checker {
       const FeedEntry& entry = feed_.entries[i];
       const uint64_t expected = ++revisions[entry.stream];
       if (entry.revision != expected) {
-        Violation(absl::StrCat("stream ", entry.stream, " not dense: position ",
-                               i + 1, " (id ", entry.id, ") has revision ",
-                               entry.revision, ", expected ", expected));
+        Violation(absl::StrCat("STREAM GAP: stream ", entry.stream,
+                               " at position ", i + 1, " (id ", entry.id,
+                               ") has revision ", entry.revision, ", expected ",
+                               expected));
         revisions[entry.stream] = entry.revision;
       }
     }
   }
 
   void CheckAckedEventsInFeed() {
+    std::vector<std::pair<uint64_t, std::string>> lost;  // position, id
     for (const auto& [id, fact] : model_.acked_events()) {
       ++counts_.events_verified;
       auto it = feed_.position_of.find(id);
       if (it == feed_.position_of.end()) {
-        ++counts_.lost;
-        Violation(absl::StrCat("LOST: acknowledged id ", id, " (position ",
-                               fact.position, ", stream ", fact.stream,
-                               " revision ", fact.revision,
-                               ") is not in the feed"));
+        lost.emplace_back(fact.position, id);
         continue;
       }
       const FeedEntry& entry = feed_.entries[it->second - 1];
@@ -129,6 +148,20 @@ class Checker {
             " is in the feed at position ", it->second, " stream ",
             entry.stream, " revision ", entry.revision));
       }
+    }
+    if (lost.empty()) return;
+    std::sort(lost.begin(), lost.end());
+    counts_.lost += lost.size();
+    violations_->push_back(absl::StrCat(
+        "LOST: ", lost.size(), " of ", model_.acked_events().size(),
+        " acknowledged events are not in the feed (acknowledged positions ",
+        lost.front().first, "..", lost.back().first, "; the feed's head is ",
+        feed_.entries.size(), ")"));
+    for (const auto& [position, id] : lost) {
+      const EventFact& fact = model_.acked_events().at(id);
+      Violation(absl::StrCat("LOST: acknowledged id ", id, " (position ",
+                             position, ", stream ", fact.stream, " revision ",
+                             fact.revision, ") is not in the feed"));
     }
   }
 
@@ -174,26 +207,27 @@ class Checker {
       }
       absl::StatusOr<v1::GetEventsResponse> got = client_.GetEvents(request);
       if (!got.ok()) {
-        Violation(absl::StrCat("GetEvents failed: ", got.status().ToString()));
+        Violation(absl::StrCat("GETEVENTS FAILED: ", got.status().ToString()));
         return;
       }
       for (const std::string& id : got->missing_ids()) {
-        Violation(absl::StrCat("GetEvents: acknowledged id ", id, " (position ",
-                               model_.acked_events().at(id).position,
-                               ") is missing"));
+        Violation(absl::StrCat(
+            "GETEVENTS MISSING: acknowledged id ", id, " (position ",
+            model_.acked_events().at(id).position, ") is missing"));
       }
       for (const v1::RecordedEvent& event : got->events()) {
         ++counts_.get_events_checked;
         auto it = model_.acked_events().find(event.id());
         if (it == model_.acked_events().end()) {
-          Violation(absl::StrCat("GetEvents returned unasked id ", event.id()));
+          Violation(
+              absl::StrCat("GETEVENTS: returned unasked id ", event.id()));
           continue;
         }
         const EventFact& fact = it->second;
         if (event.position() != fact.position ||
             event.stream() != fact.stream ||
             event.revision() != fact.revision) {
-          Violation(absl::StrCat("GetEvents: id ", event.id(), " at position ",
+          Violation(absl::StrCat("GETEVENTS: id ", event.id(), " at position ",
                                  event.position(), " revision ",
                                  event.revision(), ", acknowledged at ",
                                  fact.position, " revision ", fact.revision));
@@ -265,9 +299,9 @@ class Checker {
         AppendWithRetries(sent.request);
     ++counts_.retries_checked;
     const std::string what =
-        absl::StrCat("retry of unknown-outcome ", ChannelName(sent.channel),
-                     " append of cycle ", sent.cycle, " (first id ",
-                     sent.request.writes(0).events(0).id(), ", ",
+        absl::StrCat("UNKNOWN RETRY: unknown-outcome ",
+                     ChannelName(sent.channel), " append of cycle ", sent.cycle,
+                     " (first id ", sent.request.writes(0).events(0).id(), ", ",
                      EventCount(sent.request), " events)");
     if (!retried.ok()) {
       if (absl::IsFailedPrecondition(retried.status()) && applied_at == 0) {
@@ -340,12 +374,13 @@ class Checker {
       absl::StatusOr<v1::AppendResponse> reply = replies[k].get();
       ++counts_.retries_checked;
       const std::string what = absl::StrCat(
-          "re-sent acknowledged append (first id ",
+          "acknowledged append (first id ",
           original.request.writes(0).events(0).id(), ", original positions ",
           original.response.first_position(), "..",
           original.response.last_position(), ")");
       if (!reply.ok()) {
-        Violation(absl::StrCat(what, " failed: ", reply.status().ToString()));
+        Violation(absl::StrCat("RETRY FAILED: ", what,
+                               " failed: ", reply.status().ToString()));
         continue;
       }
       bool same =
@@ -360,9 +395,19 @@ class Checker {
                a.first_revision() == b.first_revision() &&
                a.last_revision() == b.last_revision();
       }
-      if (!same) {
-        if (!reply->duplicate()) ++counts_.duplicated;
-        Violation(absl::StrCat(what, " answered ", reply->ShortDebugString()));
+      if (same) continue;
+      if (reply->duplicate()) {
+        Violation(absl::StrCat("RETRY RESULT: ", what, " answered ",
+                               reply->ShortDebugString()));
+      } else if (feed_.position_of.contains(
+                     original.request.writes(0).events(0).id())) {
+        ++counts_.duplicated;
+        Violation(absl::StrCat("APPLIED TWICE: ", what, " was appended again: ",
+                               reply->ShortDebugString()));
+      } else {
+        Violation(absl::StrCat("RE-APPLIED: ", what,
+                               " was lost, the retry appended it anew: ",
+                               reply->ShortDebugString()));
       }
     }
     (void)session->Close(absl::Seconds(30));  // every reply is already in
@@ -372,14 +417,15 @@ class Checker {
     const uint64_t head = feed_.entries.size();
     if (!subscriber_.WaitForPosition(head, options_.subscriber_timeout)) {
       Violation(absl::StrCat(
-          "subscriber stuck at position ", subscriber_.last_position(),
+          "SUBSCRIBER: stuck at position ", subscriber_.last_position(),
           " of head ", head,
           " (its stream: ", subscriber_.end_status().ToString(), ")"));
     }
     // The server is up and idle: a live subscription has no reason to end.
     if (absl::Status ended = subscriber_.end_status(); !ended.ok()) {
-      Violation(absl::StrCat("subscription ended while the server was up: ",
-                             ended.ToString()));
+      Violation(absl::StrCat(
+          "SUBSCRIBER: subscription ended while the server was up: ",
+          ended.ToString()));
     }
     for (std::string& text : subscriber_.violations()) {
       Violation(std::move(text));
@@ -387,12 +433,12 @@ class Checker {
     counts_.duplicated += subscriber_.repeated_deliveries();
     const std::vector<std::string> delivered = subscriber_.delivered();
     if (delivered.size() > head) {
-      Violation(absl::StrCat("subscriber delivered position ", delivered.size(),
-                             " beyond the head ", head));
+      Violation(absl::StrCat("SUBSCRIBER: delivered position ",
+                             delivered.size(), " beyond the head ", head));
     }
     for (size_t i = 0; i < std::min<size_t>(delivered.size(), head); ++i) {
       if (delivered[i] != feed_.entries[i].id) {
-        Violation(absl::StrCat("subscriber got id ", delivered[i],
+        Violation(absl::StrCat("SUBSCRIBER: got id ", delivered[i],
                                " at position ", i + 1, ", the feed has ",
                                feed_.entries[i].id));
         break;
@@ -409,6 +455,8 @@ class Checker {
   std::vector<std::string>* violations_;
   Feed feed_;
   VerifyCounts counts_;
+  static constexpr int kDetailedPerKind = 5;
+  std::map<std::string, int> violations_by_kind_;
 };
 
 }  // namespace

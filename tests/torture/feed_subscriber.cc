@@ -1,32 +1,27 @@
 #include "tests/torture/feed_subscriber.h"
 
+#include <algorithm>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace evstore::torture {
 
-FeedSubscriber::FeedSubscriber(std::string customer)
-    : customer_(std::move(customer)) {}
+FeedSubscriber::FeedSubscriber(std::string customer,
+                               const SubscriberOptions& options)
+    : customer_(std::move(customer)), options_(options) {}
 
 FeedSubscriber::~FeedSubscriber() { Join(); }
 
-void FeedSubscriber::Start(const client::Client& client) {
-  v1::SubscribeRequest request;
-  request.set_customer(customer_);
-  request.set_include_data(false);
+void FeedSubscriber::Start(const client::Client& client, uint64_t seed) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (delivered_.empty()) {
-      request.set_origin(v1::SUBSCRIBE_START_BEGINNING);
-    } else {
-      request.set_after_position(delivered_.size());
-    }
     end_status_ = absl::OkStatus();
     running_ = true;
   }
   stop_ = false;
-  thread_ = std::thread(&FeedSubscriber::Run, this, client.Subscribe(request));
+  thread_ = std::thread(&FeedSubscriber::Run, this, &client, seed);
 }
 
 void FeedSubscriber::Join() {
@@ -34,16 +29,54 @@ void FeedSubscriber::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void FeedSubscriber::Run(std::unique_ptr<client::Subscription> subscription) {
+v1::SubscribeRequest FeedSubscriber::ResumeRequest() const {
+  v1::SubscribeRequest request;
+  request.set_customer(customer_);
+  request.set_include_data(false);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (delivered_.empty()) {
+    request.set_origin(v1::SUBSCRIBE_START_BEGINNING);
+  } else {
+    request.set_after_position(delivered_.size());
+  }
+  return request;
+}
+
+void FeedSubscriber::Run(const client::Client* client, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> reconnect_ms(
+      options_.min_reconnect_ms,
+      std::max(options_.min_reconnect_ms, options_.max_reconnect_ms));
   absl::Status ended;
-  while (!stop_.load()) {
-    absl::StatusOr<v1::SubscribeResponse> message =
-        subscription->Next(absl::Milliseconds(100));
-    if (absl::IsDeadlineExceeded(message.status())) continue;
-    if (!message.ok()) {
-      ended = message.status();
-      break;
+  while (ended.ok() && !stop_.load()) {
+    const absl::Time reconnect_at =
+        options_.max_reconnect_ms > 0
+            ? absl::Now() + absl::Milliseconds(reconnect_ms(rng))
+            : absl::InfiniteFuture();
+    std::unique_ptr<client::Subscription> subscription =
+        client->Subscribe(ResumeRequest());
+    ended = Consume(*subscription, reconnect_at);
+    // Drops whatever the stream still had in flight: the next subscription
+    // resumes after the last delivered position.
+    subscription->Cancel();
+    if (ended.ok() && !stop_.load()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++reconnects_;
     }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  end_status_ = ended.ok() ? absl::CancelledError("stopped") : ended;
+  running_ = false;
+  delivered_changed_.notify_all();
+}
+
+absl::Status FeedSubscriber::Consume(client::Subscription& subscription,
+                                     absl::Time reconnect_at) {
+  while (!stop_.load() && absl::Now() < reconnect_at) {
+    absl::StatusOr<v1::SubscribeResponse> message =
+        subscription.Next(absl::Milliseconds(50));
+    if (absl::IsDeadlineExceeded(message.status())) continue;
+    if (!message.ok()) return message.status();
     if (!message->has_events()) continue;  // caught_up, heartbeat
     std::lock_guard<std::mutex> lock(mu_);
     for (const v1::RecordedEvent& event : message->events().events()) {
@@ -55,17 +88,13 @@ void FeedSubscriber::Run(std::unique_ptr<client::Subscription> subscription) {
       if (event.position() < expected) ++repeated_;
       if (violations_.size() < 20) {
         violations_.push_back(absl::StrCat(
-            "subscriber delivered position ", event.position(), " (id ",
+            "SUBSCRIBER ORDER: delivered position ", event.position(), " (id ",
             event.id(), ") when position ", expected, " was next"));
       }
     }
     delivered_changed_.notify_all();
   }
-  subscription->Cancel();
-  std::lock_guard<std::mutex> lock(mu_);
-  end_status_ = ended.ok() ? absl::CancelledError("stopped") : ended;
-  running_ = false;
-  delivered_changed_.notify_all();
+  return absl::OkStatus();
 }
 
 bool FeedSubscriber::WaitForPosition(uint64_t position,
@@ -90,6 +119,11 @@ uint64_t FeedSubscriber::last_position() const {
 std::vector<std::string> FeedSubscriber::violations() const {
   std::lock_guard<std::mutex> lock(mu_);
   return violations_;
+}
+
+uint64_t FeedSubscriber::reconnects() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reconnects_;
 }
 
 uint64_t FeedSubscriber::repeated_deliveries() const {

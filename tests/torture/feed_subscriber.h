@@ -1,6 +1,8 @@
 // FeedSubscriber: one live subscriber of one customer's feed across all kill
 // cycles. Each cycle it subscribes again, after the last position it was
 // delivered (after_position), and records every delivered (position, id).
+// Within a cycle it also drops its subscription at random moments and
+// resumes the same way (a consumer reconnecting while the feed is live).
 // It checks on the fly that deliveries are exactly last+1, last+2, ...: any
 // gap, repeat or reordering is a violation.
 #ifndef EVSTORE_TESTS_TORTURE_FEED_SUBSCRIBER_H_
@@ -21,17 +23,24 @@
 
 namespace evstore::torture {
 
+struct SubscriberOptions {
+  // Each subscription is cancelled and resumed after a random time in this
+  // range; max_reconnect_ms 0 keeps one subscription per cycle.
+  int min_reconnect_ms = 50;
+  int max_reconnect_ms = 1000;
+};
+
 // Thread-safe. Start() and Join() alternate, from one controlling thread.
 class FeedSubscriber {
  public:
-  explicit FeedSubscriber(std::string customer);
+  FeedSubscriber(std::string customer, const SubscriberOptions& options);
   ~FeedSubscriber();
   FeedSubscriber(const FeedSubscriber&) = delete;
   FeedSubscriber& operator=(const FeedSubscriber&) = delete;
 
   // Subscribes through `client` (which must outlive Join()) after the last
-  // delivered position, on a new thread.
-  void Start(const client::Client& client);
+  // delivered position, on a new thread; `seed` drives the reconnects.
+  void Start(const client::Client& client, uint64_t seed);
   // Ends the subscription (it has usually ended already because the server
   // was killed) and joins the thread.
   void Join();
@@ -46,14 +55,22 @@ class FeedSubscriber {
   // Deliveries that were not the next position, described.
   std::vector<std::string> violations() const;
   uint64_t repeated_deliveries() const;
+  // Subscriptions dropped and resumed on purpose, over all cycles.
+  uint64_t reconnects() const;
   // How the current (or last) subscription ended; OK while it runs.
   absl::Status end_status() const;
 
  private:
-  void Run(std::unique_ptr<client::Subscription> subscription);
+  void Run(const client::Client* client, uint64_t seed);
+  // Records deliveries until `reconnect_at` (then returns OK), Join() (OK) or
+  // the end of the stream (its status).
+  absl::Status Consume(client::Subscription& subscription,
+                       absl::Time reconnect_at);
+  v1::SubscribeRequest ResumeRequest() const;
 
   // Constant after construction.
   const std::string customer_;
+  const SubscriberOptions options_;
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
@@ -64,6 +81,7 @@ class FeedSubscriber {
   std::vector<std::string> delivered_;
   std::vector<std::string> violations_;
   uint64_t repeated_ = 0;
+  uint64_t reconnects_ = 0;
   absl::Status end_status_;
   bool running_ = false;
 };

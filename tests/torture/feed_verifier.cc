@@ -42,7 +42,16 @@ class Checker {
         violations_(violations) {}
 
   VerifyCounts Run() {
-    if (!ReadFeed()) {
+    absl::Time phase_start = absl::Now();
+    // Adds the time since the previous phase ended to `phase`.
+    auto timed = [&](absl::Duration& phase) {
+      const absl::Time now = absl::Now();
+      phase += now - phase_start;
+      phase_start = now;
+    };
+    const bool read = ReadFeed();
+    timed(counts_.read_time);
+    if (!read) {
       SummarizeViolations();
       return counts_;
     }
@@ -50,10 +59,14 @@ class Checker {
     CheckAckedEventsInFeed();
     std::vector<SentAppend> unknown = model_.TakeUnknown();
     CheckFeedEventsAreKnown(unknown);
+    timed(counts_.check_time);
     CheckGetEvents();
+    timed(counts_.get_events_time);
     for (SentAppend& sent : unknown) ResolveUnknown(sent);
     CheckAckedRetries();
+    timed(counts_.retry_time);
     CheckSubscriber();
+    timed(counts_.subscriber_time);
     counts_.feed_head = feed_.entries.size();
     SummarizeViolations();
     return counts_;
@@ -78,41 +91,55 @@ class Checker {
     }
   }
 
+  // Reads the feed in pages, each its own call: the client's deadline covers
+  // a whole Read, and the feed grows with every cycle.
   bool ReadFeed() {
-    v1::ReadRequest request;
-    request.set_customer(name_);
-    request.set_start(1);
-    request.set_direction(v1::READ_DIRECTION_FORWARDS);
-    request.set_max_count(std::numeric_limits<uint64_t>::max() / 2);
-    request.set_include_data(false);
-    bool dense = true;
-    absl::Status read = client_.Read(request, [&](const v1::RecordedEvent& e) {
-      const uint64_t expected = feed_.entries.size() + 1;
-      if (e.position() != expected) {
-        Violation(absl::StrCat("FEED GAP: position ", expected,
-                               " expected, the feed has ", e.position(),
-                               " (id ", e.id(), ") there"));
-        dense = false;
+    constexpr uint64_t kPageEvents = 50'000;
+    for (;;) {
+      const uint64_t before = feed_.entries.size();
+      v1::ReadRequest request;
+      request.set_customer(name_);
+      request.set_start(before + 1);
+      request.set_direction(v1::READ_DIRECTION_FORWARDS);
+      request.set_max_count(kPageEvents);
+      request.set_include_data(false);
+      bool dense = true;
+      absl::Status read =
+          client_.Read(request, [&](const v1::RecordedEvent& e) {
+            dense = TakeFeedEvent(e);
+            return dense;
+          });
+      if (!read.ok()) {
+        Violation(absl::StrCat("READ FAILED: from position ", before + 1, ": ",
+                               read.ToString()));
         return false;
       }
-      if (e.customer() != name_) {
-        Violation(absl::StrCat("WRONG CUSTOMER: position ", e.position(),
-                               " carries customer ", e.customer()));
-      }
-      auto [it, inserted] = feed_.position_of.try_emplace(e.id(), expected);
-      if (!inserted) {
-        ++counts_.duplicated;
-        Violation(absl::StrCat("DUPLICATED: id ", e.id(), " at positions ",
-                               it->second, " and ", expected));
-      }
-      feed_.entries.push_back(FeedEntry{e.id(), e.stream(), e.revision()});
-      return true;
-    });
-    if (!read.ok()) {
-      Violation(absl::StrCat("READ FAILED: ", read.ToString()));
+      if (!dense) return false;
+      if (feed_.entries.size() - before < kPageEvents) return true;
+    }
+  }
+
+  // Adds the next event of the feed; false when it is not the next position.
+  bool TakeFeedEvent(const v1::RecordedEvent& e) {
+    const uint64_t expected = feed_.entries.size() + 1;
+    if (e.position() != expected) {
+      Violation(absl::StrCat("FEED GAP: position ", expected,
+                             " expected, the feed has ", e.position(), " (id ",
+                             e.id(), ") there"));
       return false;
     }
-    return dense;
+    if (e.customer() != name_) {
+      Violation(absl::StrCat("WRONG CUSTOMER: position ", e.position(),
+                             " carries customer ", e.customer()));
+    }
+    auto [it, inserted] = feed_.position_of.try_emplace(e.id(), expected);
+    if (!inserted) {
+      ++counts_.duplicated;
+      Violation(absl::StrCat("DUPLICATED: id ", e.id(), " at positions ",
+                             it->second, " and ", expected));
+    }
+    feed_.entries.push_back(FeedEntry{e.id(), e.stream(), e.revision()});
+    return true;
   }
 
   void CheckStreamRevisions() {

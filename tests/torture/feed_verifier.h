@@ -50,6 +50,12 @@ struct VerifyCounts {
   uint64_t unknown_conflicts = 0;
   uint64_t lost = 0;
   uint64_t duplicated = 0;
+  // Where the verification's time went.
+  absl::Duration read_time;        // reading the whole feed
+  absl::Duration check_time;       // comparing it with the model
+  absl::Duration get_events_time;  // GetEvents by id
+  absl::Duration retry_time;       // unknown-outcome and acknowledged retries
+  absl::Duration subscriber_time;  // waiting for the subscriber to catch up
 };
 
 // Runs all checks for `customer` and appends one line per violation to

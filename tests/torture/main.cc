@@ -61,6 +61,11 @@ ABSL_FLAG(int, expected_revision_percent, 20,
           "percent of stream writes that carry an expected revision");
 ABSL_FLAG(int, min_run_ms, 200, "shortest producing time before the kill");
 ABSL_FLAG(int, max_run_ms, 2000, "longest producing time before the kill");
+ABSL_FLAG(int, subscriber_min_reconnect_ms, 50,
+          "a subscriber drops and resumes its subscription after a random "
+          "time between this and --subscriber_max_reconnect_ms");
+ABSL_FLAG(int, subscriber_max_reconnect_ms, 1000,
+          "0: one subscription per customer and cycle");
 ABSL_FLAG(int, retry_sample, 200,
           "acknowledged appends re-sent per customer and cycle (0: all)");
 ABSL_FLAG(int, get_sample, 1000,
@@ -81,16 +86,19 @@ struct Flags {
   int unary_producers, session_producers, session_in_flight, batch_producers;
   int min_run_ms, max_run_ms;
   VerifyOptions verify;
+  SubscriberOptions subscriber;
   std::string json;
 };
 
 bool CheckFlags(Flags& flags) {
-  const bool ok = flags.cycles >= 0 && flags.shape.customers >= 1 &&
-                  flags.shape.streams >= 1 &&
-                  flags.shape.max_batch_events >= 1 &&
-                  flags.unary_producers >= 0 && flags.session_producers >= 0 &&
-                  flags.batch_producers >= 0 && flags.session_in_flight >= 1 &&
-                  flags.min_run_ms >= 0 && flags.max_run_ms >= flags.min_run_ms;
+  const bool ok =
+      flags.cycles >= 0 && flags.shape.customers >= 1 &&
+      flags.shape.streams >= 1 && flags.shape.max_batch_events >= 1 &&
+      flags.unary_producers >= 0 && flags.session_producers >= 0 &&
+      flags.batch_producers >= 0 && flags.session_in_flight >= 1 &&
+      flags.min_run_ms >= 0 && flags.max_run_ms >= flags.min_run_ms &&
+      flags.subscriber.min_reconnect_ms >= 1 &&
+      flags.subscriber.max_reconnect_ms >= 0;
   if (!ok) std::cerr << "evstore-torture: invalid flag values\n";
   return ok;
 }
@@ -109,7 +117,8 @@ class TortureRun {
         models_(static_cast<size_t>(flags.shape.customers)),
         heads_(static_cast<size_t>(flags.shape.customers)) {
     for (int c = 0; c < flags.shape.customers; ++c) {
-      subscribers_.push_back(std::make_unique<FeedSubscriber>(CustomerName(c)));
+      subscribers_.push_back(
+          std::make_unique<FeedSubscriber>(CustomerName(c), flags.subscriber));
     }
   }
 
@@ -131,9 +140,11 @@ class TortureRun {
         Fail(cycle, -1, client.status().ToString());
         return Finish(start);
       }
-      for (auto& subscriber : subscribers_) subscriber->Start(**client);
+      for (auto& subscriber : subscribers_) {
+        subscriber->Start(**client, master_rng_());
+      }
       const absl::Time verify_start = absl::Now();
-      VerifyAll(**client, cycle);
+      const VerifyCounts verified = VerifyAll(**client, cycle);
       const absl::Duration verify_time = absl::Now() - verify_start;
       if (last || totals_.violations > 0) {
         for (auto& subscriber : subscribers_) subscriber->Join();
@@ -144,11 +155,18 @@ class TortureRun {
       for (auto& subscriber : subscribers_) subscriber->Join();
       ++totals_.cycles;
       std::cout << absl::StrFormat(
-                       "cycle %d: verified in %.2fs, produced %dms then kill "
-                       "-9: acked %d appends (%d events), %d conflicts, %d "
-                       "unknown outcome",
-                       cycle, absl::ToDoubleSeconds(verify_time), stats.run_ms,
-                       stats.acked, stats.events, stats.conflicts,
+                       "cycle %d: verified %d events in %.2fs (read %.2fs, "
+                       "check %.2fs, get %.2fs, retries %.2fs, subscribers "
+                       "%.2fs), produced %dms then kill -9: acked %d appends "
+                       "(%d events), %d conflicts, %d unknown outcome",
+                       cycle, verified.feed_head,
+                       absl::ToDoubleSeconds(verify_time),
+                       absl::ToDoubleSeconds(verified.read_time),
+                       absl::ToDoubleSeconds(verified.check_time),
+                       absl::ToDoubleSeconds(verified.get_events_time),
+                       absl::ToDoubleSeconds(verified.retry_time),
+                       absl::ToDoubleSeconds(verified.subscriber_time),
+                       stats.run_ms, stats.acked, stats.events, stats.conflicts,
                        stats.unknown)
                 << std::endl;
     }
@@ -169,7 +187,9 @@ class TortureRun {
               << ": " << text << std::endl;
   }
 
-  void VerifyAll(const client::Client& client, int cycle) {
+  // Verifies every customer; returns the sum of their counts.
+  VerifyCounts VerifyAll(const client::Client& client, int cycle) {
+    VerifyCounts sum;
     for (int c = 0; c < flags_.shape.customers; ++c) {
       std::vector<std::string> violations;
       const VerifyCounts counts =
@@ -178,8 +198,15 @@ class TortureRun {
                          *subscribers_[static_cast<size_t>(c)], &violations);
       totals_.Add(counts);
       heads_[static_cast<size_t>(c)] = counts.feed_head;
+      sum.feed_head += counts.feed_head;
+      sum.read_time += counts.read_time;
+      sum.check_time += counts.check_time;
+      sum.get_events_time += counts.get_events_time;
+      sum.retry_time += counts.retry_time;
+      sum.subscriber_time += counts.subscriber_time;
       for (const std::string& text : violations) Fail(cycle, c, text);
     }
+    return sum;
   }
 
   CycleStats RunWorkload(const client::Client& client, int cycle) {
@@ -267,6 +294,7 @@ class TortureRun {
     for (auto& subscriber : subscribers_) {
       subscriber->Join();
       totals_.subscriber_events += subscriber->last_position();
+      totals_.subscriber_reconnects += subscriber->reconnects();
     }
     totals_.feed_events = 0;
     for (uint64_t head : heads_) totals_.feed_events += head;
@@ -327,6 +355,10 @@ int Main(int argc, char* argv[]) {
   flags.verify.retry_sample = absl::GetFlag(FLAGS_retry_sample);
   flags.verify.get_sample = absl::GetFlag(FLAGS_get_sample);
   flags.json = absl::GetFlag(FLAGS_json);
+  flags.subscriber.min_reconnect_ms =
+      absl::GetFlag(FLAGS_subscriber_min_reconnect_ms);
+  flags.subscriber.max_reconnect_ms =
+      absl::GetFlag(FLAGS_subscriber_max_reconnect_ms);
   if (!CheckFlags(flags)) return 2;
   flags.root = absl::GetFlag(FLAGS_data_dir);
   flags.temporary_root = flags.root.empty();

@@ -24,6 +24,7 @@ struct TortureTotals {
   uint64_t get_events_checked = 0;
   uint64_t retries_checked = 0;
   uint64_t subscriber_events = 0;
+  uint64_t subscriber_reconnects = 0;
   uint64_t feed_events = 0;  // the customers' feed heads at the last check
   uint64_t lost = 0;
   uint64_t duplicated = 0;

@@ -33,6 +33,7 @@ v1::SubscribeRequest FeedSubscriber::ResumeRequest() const {
   v1::SubscribeRequest request;
   request.set_customer(customer_);
   request.set_include_data(false);
+  request.set_heartbeat_interval_ms(100);  // markers to check while idle
   std::lock_guard<std::mutex> lock(mu_);
   if (delivered_.empty()) {
     request.set_origin(v1::SUBSCRIBE_START_BEGINNING);
@@ -72,13 +73,17 @@ void FeedSubscriber::Run(const client::Client* client, uint64_t seed) {
 
 absl::Status FeedSubscriber::Consume(client::Subscription& subscription,
                                      absl::Time reconnect_at) {
+  bool caught_up_seen = false;
   while (!stop_.load() && absl::Now() < reconnect_at) {
     absl::StatusOr<v1::SubscribeResponse> message =
         subscription.Next(absl::Milliseconds(50));
     if (absl::IsDeadlineExceeded(message.status())) continue;
     if (!message.ok()) return message.status();
-    if (!message->has_events()) continue;  // caught_up, heartbeat
     std::lock_guard<std::mutex> lock(mu_);
+    if (!message->has_events()) {
+      CheckMarker(*message, caught_up_seen);
+      continue;
+    }
     for (const v1::RecordedEvent& event : message->events().events()) {
       const uint64_t expected = delivered_.size() + 1;
       if (event.position() == expected) {
@@ -86,15 +91,36 @@ absl::Status FeedSubscriber::Consume(client::Subscription& subscription,
         continue;
       }
       if (event.position() < expected) ++repeated_;
-      if (violations_.size() < 20) {
-        violations_.push_back(absl::StrCat(
-            "SUBSCRIBER ORDER: delivered position ", event.position(), " (id ",
-            event.id(), ") when position ", expected, " was next"));
-      }
+      AddViolation(absl::StrCat("SUBSCRIBER ORDER: delivered position ",
+                                event.position(), " (id ", event.id(),
+                                ") when position ", expected, " was next"));
     }
     delivered_changed_.notify_all();
   }
   return absl::OkStatus();
+}
+
+void FeedSubscriber::CheckMarker(const v1::SubscribeResponse& message,
+                                 bool& caught_up_seen) {
+  // Unfiltered: "every matching event up to and including this position has
+  // been sent" must not claim an event this subscriber has not received.
+  const bool caught_up = message.has_caught_up();
+  if (caught_up && caught_up_seen) {
+    AddViolation("SUBSCRIBER MARKER: a second caught_up on one subscription");
+  }
+  caught_up_seen = caught_up_seen || caught_up;
+  const uint64_t position = caught_up ? message.caught_up().position()
+                                      : message.heartbeat().position();
+  if (position > delivered_.size()) {
+    AddViolation(absl::StrCat(
+        "SUBSCRIBER MARKER: ", caught_up ? "caught_up" : "heartbeat",
+        " claims position ", position, " was sent, but only ",
+        delivered_.size(), " were delivered"));
+  }
+}
+
+void FeedSubscriber::AddViolation(std::string text) {
+  if (violations_.size() < 20) violations_.push_back(std::move(text));
 }
 
 bool FeedSubscriber::WaitForPosition(uint64_t position,

@@ -4,7 +4,8 @@
 // Within a cycle it also drops its subscription at random moments and
 // resumes the same way (a consumer reconnecting while the feed is live).
 // It checks on the fly that deliveries are exactly last+1, last+2, ...: any
-// gap, repeat or reordering is a violation.
+// gap, repeat or reordering is a violation, and so is a caught_up or
+// heartbeat claiming a position that was not delivered.
 #ifndef EVSTORE_TESTS_TORTURE_FEED_SUBSCRIBER_H_
 #define EVSTORE_TESTS_TORTURE_FEED_SUBSCRIBER_H_
 
@@ -67,6 +68,11 @@ class FeedSubscriber {
   absl::Status Consume(client::Subscription& subscription,
                        absl::Time reconnect_at);
   v1::SubscribeRequest ResumeRequest() const;
+  // Checks a caught_up or heartbeat against the deliveries so far. Requires
+  // mu_ held.
+  void CheckMarker(const v1::SubscribeResponse& message, bool& caught_up_seen);
+  // Requires mu_ held.
+  void AddViolation(std::string text);
 
   // Constant after construction.
   const std::string customer_;

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -55,6 +56,9 @@ ABSL_FLAG(int, unary_producers, 2, "single-event producers over Append");
 ABSL_FLAG(int, session_producers, 1,
           "single-event producers over an AppendSession");
 ABSL_FLAG(int, session_in_flight, 8, "appends in flight per session producer");
+ABSL_FLAG(int, twin_percent, 5,
+          "percent of session appends sent twice at once (a retry while the "
+          "first attempt is in flight)");
 ABSL_FLAG(int, batch_producers, 1, "batched producers over Append");
 ABSL_FLAG(int, max_batch_events, 100, "events per batched append, at most");
 ABSL_FLAG(int, expected_revision_percent, 20,
@@ -85,6 +89,7 @@ struct Flags {
   WorkloadShape shape;
   int unary_producers, session_producers, session_in_flight, batch_producers;
   int min_run_ms, max_run_ms;
+  int twin_percent;
   VerifyOptions verify;
   SubscriberOptions subscriber;
   std::string json;
@@ -212,7 +217,8 @@ class TortureRun {
   CycleStats RunWorkload(const client::Client& client, int cycle) {
     std::atomic<bool> stop{false};
     OutcomeLog log;
-    const ProducerContext context{&client, &stop, &log, &hints_, cycle};
+    const ProducerContext context{&client, &stop, &log,
+                                  &hints_, cycle, flags_.twin_percent};
     std::vector<std::unique_ptr<RequestFactory>> factories;
     std::vector<std::thread> threads;
     auto factory = [&]() -> RequestFactory& {
@@ -240,6 +246,13 @@ class TortureRun {
     }
     stop = true;
     for (std::thread& thread : threads) thread.join();
+    // Outcomes of twins by key.
+    struct TwinOutcomes {
+      int acked = 0;
+      int originals = 0;  // acknowledged with duplicate=false
+      int conflicts = 0;
+    };
+    absl::flat_hash_map<std::string, TwinOutcomes> twins;
     for (AppendOutcome& outcome : log.Take()) {
       CustomerModel& model =
           models_[static_cast<size_t>(outcome.sent.customer)];
@@ -249,7 +262,11 @@ class TortureRun {
           stats.events +=
               static_cast<uint64_t>(EventCount(outcome.sent.request));
           std::vector<std::string> violations;
-          if (outcome.response.duplicate()) {
+          if (!outcome.sent.twin_key.empty()) {
+            TwinOutcomes& twin = twins[outcome.sent.twin_key];
+            ++twin.acked;
+            if (!outcome.response.duplicate()) ++twin.originals;
+          } else if (outcome.response.duplicate()) {
             violations.push_back(
                 absl::StrCat("a first-time ", ChannelName(outcome.sent.channel),
                              " append was answered as a duplicate: ",
@@ -263,12 +280,30 @@ class TortureRun {
         }
         case OutcomeKind::kConflict:
           ++stats.conflicts;
+          if (!outcome.sent.twin_key.empty()) {
+            ++twins[outcome.sent.twin_key].conflicts;
+          }
           model.RecordConflict(outcome.sent.request);
           break;
         case OutcomeKind::kUnknown:
           ++stats.unknown;
           model.RecordUnknown(std::move(outcome.sent));
           break;
+      }
+    }
+    // Whichever twin is sequenced first decides; the other is its
+    // duplicate (idempotency comes before the expected-revision check).
+    for (const auto& [key, twin] : twins) {
+      if (twin.acked == 2) ++totals_.twins_acked;
+      if (twin.originals > 1 || (twin.acked == 2 && twin.originals != 1) ||
+          (twin.acked > 0 && twin.conflicts > 0)) {
+        Fail(
+            cycle, -1,
+            absl::StrCat("TWINS: the append with first id ", key,
+                         " sent twice at once was acknowledged ", twin.acked,
+                         " times (", twin.originals,
+                         " with duplicate=false) and rejected ", twin.conflicts,
+                         " times; one original and one duplicate expected"));
       }
     }
     totals_.appends_acked += stats.acked;
@@ -350,6 +385,7 @@ int Main(int argc, char* argv[]) {
   flags.session_producers = absl::GetFlag(FLAGS_session_producers);
   flags.session_in_flight = absl::GetFlag(FLAGS_session_in_flight);
   flags.batch_producers = absl::GetFlag(FLAGS_batch_producers);
+  flags.twin_percent = absl::GetFlag(FLAGS_twin_percent);
   flags.min_run_ms = absl::GetFlag(FLAGS_min_run_ms);
   flags.max_run_ms = absl::GetFlag(FLAGS_max_run_ms);
   flags.verify.retry_sample = absl::GetFlag(FLAGS_retry_sample);

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <utility>
 
 namespace evstore::torture {
@@ -69,22 +70,33 @@ void RunSessionProducer(const ProducerContext& context, RequestFactory& factory,
         changed.wait_for(lock, std::chrono::milliseconds(50));
       }
       if (broken || context.stop->load()) break;
-      ++in_flight;
     }
     SentAppend sent =
         factory.SingleEvent(AppendChannel::kSessionSingle, context.cycle);
-    v1::AppendRequest request = sent.request;
-    // The callback may run on this thread (no lock is held here) or on a
-    // gRPC thread.
-    session->AppendAsync(
-        std::move(request),
-        [&, sent = std::move(sent)](absl::StatusOr<v1::AppendResponse> result) {
-          const bool keep_going = Record(context, sent, std::move(result));
-          std::lock_guard<std::mutex> lock(mu);
-          --in_flight;
-          if (!keep_going) broken = true;
-          changed.notify_all();
-        });
+    // Sometimes the same append twice at once, as a client that retries
+    // while its first attempt is still in flight.
+    const bool twins = std::uniform_int_distribution<int>(
+                           0, 99)(factory.rng()) < context.twin_percent;
+    if (twins) sent.twin_key = sent.request.writes(0).events(0).id();
+    const int copies = twins ? 2 : 1;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      in_flight += copies;
+    }
+    for (int copy = 0; copy < copies; ++copy) {
+      v1::AppendRequest request = sent.request;
+      // The callback may run on this thread (no lock is held here) or on a
+      // gRPC thread.
+      session->AppendAsync(
+          std::move(request),
+          [&, sent](absl::StatusOr<v1::AppendResponse> result) {
+            const bool keep_going = Record(context, sent, std::move(result));
+            std::lock_guard<std::mutex> lock(mu);
+            --in_flight;
+            if (!keep_going) broken = true;
+            changed.notify_all();
+          });
+    }
   }
   // Every append gets its outcome: a reply, or the stream's status once the
   // killed server's connection is gone.

@@ -19,6 +19,8 @@ struct ProducerContext {
   OutcomeLog* log = nullptr;
   StreamRevisionHints* hints = nullptr;
   int cycle = 0;
+  // Percent of session appends sent twice at once (see SentAppend::twin_key).
+  int twin_percent = 0;
 };
 
 // Single-event appends over unary Append, one at a time.
@@ -30,7 +32,8 @@ void RunUnaryBatchProducer(const ProducerContext& context,
                            RequestFactory& factory);
 
 // Single-event appends over one AppendSession with up to `max_in_flight`
-// unanswered. Returns once every sent append has its outcome.
+// unanswered; `context.twin_percent` of them are sent twice back to back.
+// Returns once every sent append has its outcome.
 void RunSessionProducer(const ProducerContext& context, RequestFactory& factory,
                         int max_in_flight);
 

@@ -34,6 +34,10 @@ struct SentAppend {
   AppendChannel channel = AppendChannel::kUnarySingle;
   int cycle = 0;  // the kill cycle it was sent in
   v1::AppendRequest request;
+  // Set (to the first event id) when the same request was sent twice at
+  // once: of two acknowledged twins exactly one is the original
+  // (duplicate=false) and both name the same positions.
+  std::string twin_key;
 };
 
 int EventCount(const v1::AppendRequest& request);

@@ -18,31 +18,31 @@ void TortureTotals::Add(const VerifyCounts& counts) {
 std::string TortureTotals::SummaryLine() const {
   return absl::StrFormat(
       "torture: seed=%d cycles=%d appends_acked=%d events_acked=%d "
-      "conflicts=%d events_verified=%d get_events_checked=%d "
+      "conflicts=%d twins_acked=%d events_verified=%d get_events_checked=%d "
       "retries_checked=%d unknown_outcome=%d unknown_applied=%d "
       "unknown_retried_fresh=%d unknown_conflicts=%d subscriber_events=%d "
       "subscriber_reconnects=%d "
       "feed_events=%d lost=%d duplicated=%d violations=%d elapsed=%.1fs",
-      seed, cycles, appends_acked, events_acked, conflicts, events_verified,
-      get_events_checked, retries_checked, unknown_outcome, unknown_applied,
-      unknown_retried_fresh, unknown_conflicts, subscriber_events,
-      subscriber_reconnects, feed_events, lost, duplicated, violations,
-      elapsed_seconds);
+      seed, cycles, appends_acked, events_acked, conflicts, twins_acked,
+      events_verified, get_events_checked, retries_checked, unknown_outcome,
+      unknown_applied, unknown_retried_fresh, unknown_conflicts,
+      subscriber_events, subscriber_reconnects, feed_events, lost, duplicated,
+      violations, elapsed_seconds);
 }
 
 std::string TortureTotals::Json() const {
   return absl::StrFormat(
       R"({"seed":%d,"cycles":%d,"appends_acked":%d,"events_acked":%d,)"
-      R"("conflicts":%d,"events_verified":%d,"get_events_checked":%d,)"
+      R"("conflicts":%d,"twins_acked":%d,"events_verified":%d,"get_events_checked":%d,)"
       R"("retries_checked":%d,"unknown_outcome":%d,"unknown_applied":%d,)"
       R"("unknown_retried_fresh":%d,"unknown_conflicts":%d,)"
       R"("subscriber_events":%d,"subscriber_reconnects":%d,"feed_events":%d,"lost":%d,"duplicated":%d,)"
       R"("violations":%d,"elapsed_seconds":%.1f})",
-      seed, cycles, appends_acked, events_acked, conflicts, events_verified,
-      get_events_checked, retries_checked, unknown_outcome, unknown_applied,
-      unknown_retried_fresh, unknown_conflicts, subscriber_events,
-      subscriber_reconnects, feed_events, lost, duplicated, violations,
-      elapsed_seconds);
+      seed, cycles, appends_acked, events_acked, conflicts, twins_acked,
+      events_verified, get_events_checked, retries_checked, unknown_outcome,
+      unknown_applied, unknown_retried_fresh, unknown_conflicts,
+      subscriber_events, subscriber_reconnects, feed_events, lost, duplicated,
+      violations, elapsed_seconds);
 }
 
 }  // namespace evstore::torture

@@ -15,7 +15,8 @@ struct TortureTotals {
   int cycles = 0;  // kill -9 cycles completed (and verified)
   uint64_t appends_acked = 0;
   uint64_t events_acked = 0;
-  uint64_t conflicts = 0;  // FAILED_PRECONDITION answers while producing
+  uint64_t conflicts = 0;    // FAILED_PRECONDITION answers while producing
+  uint64_t twins_acked = 0;  // appends sent twice at once, both acknowledged
   uint64_t unknown_outcome = 0;
   uint64_t unknown_applied = 0;
   uint64_t unknown_retried_fresh = 0;

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -184,9 +185,11 @@ class TortureRun {
     uint64_t acked = 0, events = 0, conflicts = 0, unknown = 0;
   };
 
+  // Prints a violation; of each kind (the text before its first ':') only
+  // the first few, Finish() says how many more there were.
   void Fail(int cycle, int customer, const std::string& text) {
     ++totals_.violations;
-    if (totals_.violations > 50) return;
+    if (++failures_by_kind_[text.substr(0, text.find(':'))] > 10) return;
     std::cout << "VIOLATION seed=" << flags_.seed << " cycle=" << cycle
               << (customer >= 0 ? " customer=" + CustomerName(customer) : "")
               << ": " << text << std::endl;
@@ -334,6 +337,12 @@ class TortureRun {
     totals_.feed_events = 0;
     for (uint64_t head : heads_) totals_.feed_events += head;
     totals_.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    for (const auto& [kind, count] : failures_by_kind_) {
+      if (count > 10) {
+        std::cout << "VIOLATION " << kind << ": " << count - 10
+                  << " more not shown" << std::endl;
+      }
+    }
     std::cout << totals_.SummaryLine() << std::endl;
     if (!flags_.json.empty()) {
       if (flags_.json == "-") {
@@ -365,6 +374,7 @@ class TortureRun {
   std::vector<uint64_t> heads_;
   std::vector<std::unique_ptr<FeedSubscriber>> subscribers_;
   TortureTotals totals_;
+  std::map<std::string, uint64_t> failures_by_kind_;
 };
 
 int Main(int argc, char* argv[]) {

@@ -237,6 +237,7 @@ class Checker {
         Violation(absl::StrCat("GETEVENTS FAILED: ", got.status().ToString()));
         return;
       }
+      CheckGetEventsByPosition(request);
       for (const std::string& id : got->missing_ids()) {
         Violation(absl::StrCat(
             "GETEVENTS MISSING: acknowledged id ", id, " (position ",
@@ -259,6 +260,48 @@ class Checker {
                                  event.revision(), ", acknowledged at ",
                                  fact.position, " revision ", fact.revision));
         }
+      }
+    }
+  }
+
+  // Fetches the positions of the ids in `by_id` (and one past the head,
+  // which must be missing) and checks that each holds its id.
+  void CheckGetEventsByPosition(const v1::GetEventsRequest& by_id) {
+    v1::GetEventsRequest request;
+    request.set_customer(name_);
+    request.set_include_data(false);
+    for (const std::string& id : by_id.ids()) {
+      request.add_positions(model_.acked_events().at(id).position);
+    }
+    const uint64_t past_head = feed_.entries.size() + 1;
+    request.add_positions(past_head);
+    absl::StatusOr<v1::GetEventsResponse> got = client_.GetEvents(request);
+    if (!got.ok()) {
+      Violation(absl::StrCat("GETEVENTS FAILED: by position: ",
+                             got.status().ToString()));
+      return;
+    }
+    bool past_head_missing = false;
+    for (uint64_t position : got->missing_positions()) {
+      if (position == past_head) {
+        past_head_missing = true;
+        continue;
+      }
+      Violation(absl::StrCat("GETEVENTS MISSING: acknowledged position ",
+                             position, " is missing"));
+    }
+    if (!past_head_missing) {
+      Violation(absl::StrCat("GETEVENTS BEYOND HEAD: position ", past_head,
+                             " (the head is ", past_head - 1,
+                             ") is not reported missing"));
+    }
+    for (const v1::RecordedEvent& event : got->events()) {
+      ++counts_.get_events_checked;
+      if (event.position() == 0 || event.position() >= past_head ||
+          feed_.entries[event.position() - 1].id != event.id()) {
+        Violation(absl::StrCat("GETEVENTS: position ", event.position(),
+                               " returned id ", event.id(),
+                               " which the feed does not have there"));
       }
     }
   }

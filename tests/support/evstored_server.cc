@@ -1,11 +1,11 @@
 #include "tests/support/evstored_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -53,20 +53,27 @@ absl::Status EvstoredServer::Start(absl::Duration timeout) {
   args.insert(args.end(), options_.extra_flags.begin(),
               options_.extra_flags.end());
   const std::string log = log_path();
+  // Everything the child needs is prepared here: between fork() and exec()
+  // a child of a multi-threaded process (gRPC's threads) may only make
+  // async-signal-safe calls; malloc or fopen there can deadlock on a lock
+  // another thread held at the fork.
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const int log_fd =
+      open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   pid_ = fork();
-  if (pid_ < 0) return absl::InternalError("fork failed");
   if (pid_ == 0) {
-    FILE* log_file = fopen(log.c_str(), "a");
-    if (log_file != nullptr) {
-      dup2(fileno(log_file), STDOUT_FILENO);
-      dup2(fileno(log_file), STDERR_FILENO);
+    if (log_fd >= 0) {
+      dup2(log_fd, STDOUT_FILENO);  // the duplicates stay open across exec
+      dup2(log_fd, STDERR_FILENO);
     }
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
+  if (log_fd >= 0) close(log_fd);
+  if (pid_ < 0) return absl::InternalError("fork failed");
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::ifstream in(port_file);

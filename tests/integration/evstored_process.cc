@@ -1,16 +1,10 @@
 #include "tests/integration/evstored_process.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 
 namespace evstore::testing {
 
@@ -21,8 +15,7 @@ std::string FsyncFaultsPath() { return EVSTORE_FSYNC_FAULTS_PATH; }
 EvstoredProcess::EvstoredProcess(std::vector<std::string> extra_flags)
     : EvstoredProcess(EvstoredProcessOptions{std::move(extra_flags), {}, {}}) {}
 
-EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options)
-    : options_(std::move(options)) {
+EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options) {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();
   for (;;) {
@@ -32,99 +25,41 @@ EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options)
       break;
     }
   }
-  data_dir_ = options_.data_dir.empty() ? root_ + "/data" : options_.data_dir;
+  EvstoredServerOptions server_options;
+  server_options.evstored_path = EvstoredPath();
+  server_options.data_dir =
+      options.data_dir.empty() ? root_ + "/data" : options.data_dir;
+  server_options.run_dir = root_;
+  server_options.extra_flags = std::move(options.extra_flags);
+  server_options.environment = std::move(options.environment);
+  server_ = std::make_unique<EvstoredServer>(std::move(server_options));
   Start();
 }
 
 EvstoredProcess::~EvstoredProcess() {
-  if (pid_ > 0) Kill();
+  server_.reset();  // kills a running server
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
 }
 
 void EvstoredProcess::Start() {
-  REQUIRE(pid_ <= 0);
-  const std::string port_file = root_ + "/port";
-  std::filesystem::remove(port_file);
-  std::vector<std::string> args = {EvstoredPath(), "--listen=127.0.0.1:0",
-                                   "--data_dir=" + data_dir_,
-                                   "--port_file=" + port_file};
-  args.insert(args.end(), options_.extra_flags.begin(),
-              options_.extra_flags.end());
-  const std::string log_path = root_ + "/evstored.log";
-  pid_ = fork();
-  REQUIRE(pid_ >= 0);
-  if (pid_ == 0) {
-    FILE* log = fopen(log_path.c_str(), "a");
-    if (log != nullptr) {
-      dup2(fileno(log), STDOUT_FILENO);
-      dup2(fileno(log), STDERR_FILENO);
-    }
-    for (std::string& variable : options_.environment) {
-      putenv(variable.data());
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(port_file);
-    int port = 0;
-    if (in >> port && port > 0) {
-      port_ = port;
-      return;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL("evstored exited during startup: " << LogText());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("evstored did not write its port file within 30 s");
+  const absl::Status started = server_->Start();
+  if (!started.ok()) FAIL(started.ToString());
 }
 
 int EvstoredProcess::Stop() {
-  REQUIRE(pid_ > 0);
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
+  absl::StatusOr<int> status = server_->Stop();
+  REQUIRE(status.ok());
+  return *status;
 }
 
-void EvstoredProcess::Kill() {
-  REQUIRE(pid_ > 0);
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void EvstoredProcess::Kill() { REQUIRE(server_->Kill().ok()); }
 
 std::string EvstoredProcess::LogText() const {
-  std::ifstream log(root_ + "/evstored.log");
+  std::ifstream log(server_->log_path());
   std::stringstream text;
   text << log.rdbuf();
   return text.str();
-}
-
-std::string EvstoredProcess::address() const {
-  return "127.0.0.1:" + std::to_string(port_);
-}
-
-size_t EvstoredProcess::RssBytes() const {
-  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::stoull(line.substr(6)) * 1024;  // reported in kB
-    }
-  }
-  return 0;
 }
 
 std::unique_ptr<client::Client> EvstoredProcess::Connect() const {

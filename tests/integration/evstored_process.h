@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "client/evstore_client.h"
+#include "tests/support/evstored_server.h"
 
 namespace evstore::testing {
 
 // Starts evstored (the binary this build produced) in the constructor and
-// stops it in the destructor. The data directory survives Restart() and
-// Kill()+Start(), and is removed with the object.
+// stops it in the destructor. A Catch2 wrapper around EvstoredServer
+// (tests/support): failures fail the test. The data directory survives
+// Restart() and Kill()+Start(), and is removed with the object.
 struct EvstoredProcessOptions {
   // Passed to evstored, e.g. "--heartbeat_interval_ms=200".
   std::vector<std::string> extra_flags;
@@ -47,11 +49,11 @@ class EvstoredProcess {
   }
 
   // "127.0.0.1:<port>" of the running server.
-  std::string address() const;
-  pid_t pid() const { return pid_; }
-  const std::string& data_dir() const { return data_dir_; }
+  std::string address() const { return server_->address(); }
+  pid_t pid() const { return server_->pid(); }
+  const std::string& data_dir() const { return server_->options().data_dir; }
   // Resident memory of the server in bytes (from /proc).
-  size_t RssBytes() const;
+  size_t RssBytes() const { return server_->RssBytes(); }
   // Everything the server wrote to stdout and stderr so far, over restarts.
   std::string LogText() const;
 
@@ -60,10 +62,7 @@ class EvstoredProcess {
 
  private:
   std::string root_;
-  std::string data_dir_;
-  EvstoredProcessOptions options_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+  std::unique_ptr<EvstoredServer> server_;
 };
 
 // The path of a binary built by this build tree (evstored, evstore).

@@ -16,6 +16,7 @@ namespace evstore::testing {
 
 std::string EvstoredPath() { return EVSTORE_EVSTORED_PATH; }
 std::string EvstoreCliPath() { return EVSTORE_CLI_PATH; }
+std::string StallingClientPath() { return EVSTORE_STALLING_CLIENT_PATH; }
 
 EvstoredProcess::EvstoredProcess(std::vector<std::string> extra_flags)
     : extra_flags_(std::move(extra_flags)) {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -217,6 +218,46 @@ TEST_CASE(
   const int exit_status = server.Stop();
   CHECK(WIFEXITED(exit_status));
   CHECK(WEXITSTATUS(exit_status) == 0);
+}
+
+// Regression test: evstored inherited its launcher's soft descriptor limit
+// (commonly 1024), and gRPC 1.51 stops accepting connections for good once
+// accept4() fails with EMFILE: a client holding that many idle sockets made
+// the server deaf to every new client, even after the sockets closed.
+// evstored now raises its soft limit to the hard limit at startup.
+TEST_CASE(
+    "a flood of idle connections beyond the inherited soft descriptor limit "
+    "does not make the server deaf") {
+  constexpr rlim_t kInheritedSoftLimit = 256;
+  constexpr int kFlood = 400;
+  rlimit ours{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &ours) == 0);
+  if (ours.rlim_max < kInheritedSoftLimit + kFlood + 200) {
+    WARN("hard descriptor limit " << ours.rlim_max << " is too low to test");
+    return;
+  }
+  // The server inherits a soft limit of 256 (as from a launcher's 1024).
+  rlimit inherited = ours;
+  inherited.rlim_cur = kInheritedSoftLimit;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &inherited) == 0);
+  EvstoredProcess server;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &ours) == 0);
+  FeedModel model;
+  uint64_t seq = 0;
+  RequireNormalClientServed(server, model, &seq);
+
+  std::vector<std::unique_ptr<RawSocket>> flood;
+  for (int i = 0; i < kFlood; ++i) {
+    flood.push_back(std::make_unique<RawSocket>(server));
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  const size_t fds_flooded = OpenFdCount(server.pid());
+  flood.clear();
+  absl::SleepFor(absl::Milliseconds(500));
+  WARN("server fds with " << kFlood << " idle sockets: " << fds_flooded);
+  CHECK(fds_flooded >= static_cast<size_t>(kFlood));
+  // New clients are still accepted (a deaf server fails this by deadline).
+  RequireNormalClientServed(server, model, &seq);
 }
 
 }  // namespace

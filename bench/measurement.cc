@@ -53,6 +53,17 @@ std::optional<std::array<double, 3>> ReadLoadAverage() {
   return load;
 }
 
+std::uint64_t ProcessRssBytes(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      return std::stoull(line.substr(6)) * 1024;  // Reported in kB.
+    }
+  }
+  return 0;
+}
+
 double SelfCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

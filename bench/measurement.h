@@ -46,6 +46,10 @@ std::optional<std::array<double, 3>> ReadLoadAverage();
 double SelfCpuSeconds();
 std::optional<double> ProcessCpuSeconds(int pid);
 
+// Resident memory of process `pid` in bytes (VmRSS from /proc/<pid>/status),
+// or 0 when unreadable.
+std::uint64_t ProcessRssBytes(int pid);
+
 // CPU time so far of each thread of process `pid`, by thread id, with the
 // thread's name (from /proc/<pid>/task; empty when unreadable).
 struct ThreadCpu {

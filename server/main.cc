@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/evstore_server.h"
+#include "server/open_file_limit.h"
 #include "server/server_config.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -130,6 +131,17 @@ int main(int argc, char* argv[]) {
     spdlog::warn(
         "durability is 'buffered': appends are acknowledged before they are "
         "fsync'd and may be lost if the machine fails");
+  }
+
+  // Before the server listens: see open_file_limit.h for why.
+  if (absl::StatusOr<evstore::server::OpenFileLimit> files =
+          evstore::server::RaiseOpenFileLimit();
+      !files.ok()) {
+    spdlog::warn("cannot raise the open file limit: {}",
+                 files.status().ToString());
+  } else if (files->now != files->before) {
+    spdlog::info("open file limit raised from {} to {}", files->before,
+                 files->now);
   }
 
   // Before the server starts, so that a signal during startup is not lost.

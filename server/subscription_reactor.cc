@@ -18,8 +18,18 @@ namespace {
 
 // One EventBatch holds at most this many events and stops after the event
 // that reaches this many bytes of data.
-constexpr size_t kBatchEvents = 256;
-constexpr size_t kBatchBytes = size_t{1} << 20;
+//
+// A subscriber that stops reading pins its last batch twice (this message
+// and gRPC's serialized copy in the pending write) for as long as it
+// stalls, so the caps bound the server's memory per stalled subscriber, and
+// larger batches make catch-up cheaper per event (one disk read and one
+// gRPC write per batch). Measured with evstore-stalled-bench (BENCHMARKS.md,
+// 2,000 stalled subscribers of 256-byte events, server peak RSS; catch-up of
+// two subscribers from disk): 256 / 1 MiB: 994 MiB, 350,000-383,000
+// events/s; 128 / 512 KiB: 621 MiB, 206,000-376,000 events/s (noisy
+// machine); 64 / 256 KiB: 528 MiB, 234,000-236,000 events/s.
+constexpr size_t kBatchEvents = 128;
+constexpr size_t kBatchBytes = size_t{512} << 10;
 
 }  // namespace
 

@@ -10,6 +10,7 @@ namespace evstore::testing {
 
 std::string EvstoredPath() { return EVSTORE_EVSTORED_PATH; }
 std::string EvstoreCliPath() { return EVSTORE_CLI_PATH; }
+std::string StallingClientPath() { return EVSTORE_STALLING_CLIENT_PATH; }
 std::string FsyncFaultsPath() { return EVSTORE_FSYNC_FAULTS_PATH; }
 
 EvstoredProcess::EvstoredProcess(std::vector<std::string> extra_flags)

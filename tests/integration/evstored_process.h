@@ -68,6 +68,8 @@ class EvstoredProcess {
 // The path of a binary built by this build tree (evstored, evstore).
 std::string EvstoredPath();
 std::string EvstoreCliPath();
+// evstore-stalling-client (tests/integration/stalling_client_main.cc).
+std::string StallingClientPath();
 // The fsync fault-injection shim (tests/faults), for LD_PRELOAD.
 std::string FsyncFaultsPath();
 

@@ -329,7 +329,7 @@ TEST_CASE("subscriptions cancelled while stalled release their server memory") {
   FeedModel model;
   std::unique_ptr<client::Client> client = server.Connect();
   // 6,000 events of 4 KiB: every stalled subscription pins a full batch
-  // (1 MiB of data) in its pending write.
+  // (512 KiB of data) in its pending write.
   uint64_t seq = 0;
   for (int b = 0; b < 20; ++b) {
     AppendOrFail(
@@ -371,7 +371,8 @@ TEST_CASE("subscriptions cancelled while stalled release their server memory") {
   CheckDelivery(got, model.Feed(kCustomer),
                 Expectation().Through(model.Head(kCustomer)));
 
-  // Measured on the 2-core dev VM: ~88 MiB idle after the appends, 250-410
+  // Measured on the 2-core dev VM with batches of up to 1 MiB (before they
+  // were capped at 512 KiB): ~88 MiB idle after the appends, 250-410
   // MiB with 100 stalled subscriptions (each pins its ~1 MiB batch plus the
   // serialized copy in gRPC's transport: ~2 MiB each), and 225-300 MiB
   // after they were cancelled (freed, but kept by the allocator). Later

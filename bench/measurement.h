@@ -46,6 +46,11 @@ std::optional<std::array<double, 3>> ReadLoadAverage();
 double SelfCpuSeconds();
 std::optional<double> ProcessCpuSeconds(int pid);
 
+// CPU time so far of process `pid` plus its live direct children (a
+// PostgreSQL postmaster and its backends), in seconds; nothing when `pid` is
+// unreadable. Children that exited meanwhile are not counted.
+std::optional<double> ProcessTreeCpuSeconds(int pid);
+
 // CPU time so far of each thread of process `pid`, by thread id, with the
 // thread's name (from /proc/<pid>/task; empty when unreadable).
 struct ThreadCpu {

@@ -151,9 +151,10 @@ run_evstore() {
   record evstore "$name" "$status" "$line"
 }
 
+# run_peer PEER NAME FLAGS SUBSCRIBERS [SYSTEM (default: PEER)]
 run_peer() {
-  local peer=$1 name=$2 flags=$3 subscribers=$4 status line address pid
-  local run=$peer-$name
+  local peer=$1 name=$2 flags=$3 subscribers=$4 system=${5:-$1} status line
+  local address pid run=$system-$name
   if [ "$peer" = redis ]; then
     start_redis "$WORK/data-$run" "$OUT/$run.log"
     address=$REDIS_ADDRESS pid=$REDIS_PID
@@ -167,7 +168,7 @@ run_peer() {
     --label="$run" "${COMMON[@]}" $flags 2>"$OUT/$run.table") || status=$?
   cat "$OUT/$run.table"
   if [ "$peer" = redis ]; then stop_redis; else stop_postgres; fi
-  record "$peer" "$name" "$status" "$line"
+  record "$system" "$name" "$status" "$line"
 }
 
 for entry in "${WORKLOADS[@]}"; do
@@ -191,6 +192,13 @@ for entry in "${WORKLOADS[@]}"; do
     echo; echo "=== $peer $name"
     run_peer "$peer" "$name" "$flags" "$subscribers"
   done
+  # PostgreSQL serializes commits that NOTIFY (fsync included); the variant
+  # that notifies right after the commit shows what that costs.
+  if [ "$subscribers" -gt 0 ] && selected postgres; then
+    echo; echo "=== postgres $name, pg_notify after the commit"
+    run_peer postgres "$name" "$flags --pg_notify=after-commit" "$subscribers" \
+      postgres-notify-after-commit
+  fi
 done
 
 echo

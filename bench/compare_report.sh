@@ -26,7 +26,7 @@ jq -s -r '
                   + " | " + (.latency_ms.p50 | ms) + " / " + (.latency_ms.p99 | ms)) end;
   . as $all
   | def find($system; $name): ($all | map(select(.system == $system and .name == $name)) | .[0]);
-    def label: {"W1": "W1 single, evstore over AppendSession",
+    def wlabel: {"W1": "W1 single, evstore over AppendSession",
                 "W1-unary": "W1 single, evstore over unary Append",
                 "W2": "W2 batched 16 x 100"}[.] // ("W3 latency, " + (ltrimstr("W3-")) + " subscribers, 5,000 ev/s");
     ["| workload | evstore events/s | p50 / p99 ms | Redis events/s | p50 / p99 ms | PostgreSQL events/s | p50 / p99 ms | evstore÷Redis events/s | evstore÷Redis p99 | evstore÷PostgreSQL events/s | evstore÷PostgreSQL p99 |",
@@ -36,13 +36,33 @@ jq -s -r '
      | ($e.name | if . == "W1-unary" then "W1" else . end) as $peer_name
      | find("redis"; $peer_name) as $r
      | find("postgres"; $peer_name) as $p
-     | "| " + ($e.name | label) + " | " + ($e | cell) + " | " + ($r | cell)
+     | "| " + ($e.name | wlabel) + " | " + ($e | cell) + " | " + ($r | cell)
        + " | " + ($p | cell)
        + " | " + ratio($e.events_per_s; $r.events_per_s)
        + " | " + ratio($e.latency_ms.p99; $r.latency_ms.p99)
        + " | " + ratio($e.events_per_s; $p.events_per_s)
        + " | " + ratio($e.latency_ms.p99; $p.latency_ms.p99) + " |")
 ' "$RESULTS" | tee "$OUT/compare.md"
+
+# Every run in full.
+{
+  echo
+  echo "All runs (latency: W1/W2 append to ack, W3 send to each subscriber's receipt):"
+  echo
+  jq -s -r '
+    def ms: if . == null then "-" else ((. * 100 | round) / 100 | tostring) end;
+    def cores: if . == null then "-" else ((. * 100 | round) / 100 | tostring) end;
+    "| system | workload | events/s | p50 | p90 | p99 | p99.9 | max ms | server CPU cores | client CPU cores | errors | load average before |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    (.[] | "| " + .system + " | " + .name + " | " + (.events_per_s | round | tostring)
+       + " | " + (.latency_ms.p50 | ms) + " | " + (.latency_ms.p90 | ms)
+       + " | " + (.latency_ms.p99 | ms) + " | " + (.latency_ms.p999 | ms)
+       + " | " + (.latency_ms.max | ms) + " | " + (.server_cpu_cores | cores)
+       + " | " + (.client_cpu_cores | cores) + " | " + (.errors | tostring)
+       + (if .errors > 0 then " (" + .first_error + ")" else "" end)
+       + " | " + (.loadavg_before[0] | tostring) + " |")
+  ' "$RESULTS"
+} | tee -a "$OUT/compare.md"
 
 # Chart data: workload, then events/s and p99 of evstore, Redis, PostgreSQL.
 jq -s -r '
@@ -65,7 +85,7 @@ set datafile missing "NaN"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
-set key top right
+set key outside bottom center horizontal
 set grid ytics
 set xtics rotate by -20
 set multiplot layout 1,2 title "evstore vs Redis Streams vs PostgreSQL (fsync before ack; $(date -u +%F), load average $(cut -d' ' -f1 /proc/loadavg))"

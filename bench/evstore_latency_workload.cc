@@ -106,6 +106,7 @@ absl::StatusOr<RunResult> RunEvstoreLatencyWorkload(
   FixedRateOptions options;
   options.driver = driver;
   options.rate = config.rate;
+  options.event_bytes = config.event_bytes;
   options.subscribers_per_customer =
       SubscribersPerCustomer(config.subscribers, config.customers);
   RunResult result = RunFixedRate(

@@ -206,6 +206,7 @@ RunResult RunFixedRate(const FixedRateOptions& options, RunWindow& window,
         if (sent >= warm_end && sent < end) {
           ++mine.appends;
           ++mine.events;
+          mine.bytes += options.event_bytes;
         }
       }
     });

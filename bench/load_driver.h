@@ -105,7 +105,8 @@ class DeliveryLog {
 
 struct FixedRateOptions {
   DriverOptions driver;
-  double rate = 5000;  // Events per second, all producers together.
+  double rate = 5000;           // Events per second, all producers together.
+  std::size_t event_bytes = 0;  // Payload bytes per event (for the counts).
   // How many subscribers tail each customer's feed (index: customer). An
   // event to customer c must reach subscribers_per_customer[c] subscribers.
   std::vector<int> subscribers_per_customer;

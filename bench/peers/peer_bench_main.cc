@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, peer, "", "redis or postgres");
 ABSL_FLAG(std::string, address, "127.0.0.1:6379", "the peer's host:port");
 ABSL_FLAG(std::string, pg_user, "postgres", "postgres: role to connect as");
 ABSL_FLAG(std::string, pg_database, "postgres", "postgres: database");
+ABSL_FLAG(std::string, pg_notify, "in-transaction",
+          "postgres latency workload: in-transaction (pg_notify in the "
+          "appending statement) or after-commit (a statement of its own)");
 ABSL_FLAG(std::string, workload, "batched", "single, batched or latency");
 ABSL_FLAG(int32_t, producers, 0,
           "producer connections; 0: 64 single, 16 batched, 32 latency");
@@ -142,6 +145,16 @@ int Main(int argc, char* argv[]) {
   peer.user = absl::GetFlag(FLAGS_pg_user);
   peer.database = absl::GetFlag(FLAGS_pg_database);
   peer.subscriber_threads = absl::GetFlag(FLAGS_subscriber_threads);
+  const std::string pg_notify = absl::GetFlag(FLAGS_pg_notify);
+  if (pg_notify != "in-transaction" && pg_notify != "after-commit") {
+    std::cerr << "evstore-peer-bench: --pg_notify: expected in-transaction "
+                 "or after-commit\n";
+    return 2;
+  }
+  peer.pg_notify_after_commit = pg_notify == "after-commit";
+  if (peer_name == "postgres" && config.workload == "latency") {
+    config.transport = "postgres-notify-" + pg_notify;
+  }
 
   DriverOptions driver;
   driver.producers = config.producers;

@@ -22,6 +22,13 @@ struct PeerOptions {
   std::string database = "postgres";
   // W3: threads that poll the subscribers' connections.
   int subscriber_threads = 2;
+  // PostgreSQL W3: send the notification in the appending transaction
+  // (atomic with it; PostgreSQL then serializes such commits, fsync
+  // included, on its global notify lock), or in a transaction of its own
+  // right after the commit, with synchronous_commit off for that transaction
+  // (not atomic: a crash in between loses the notification, so readers would
+  // also have to poll; the appends' commits group again).
+  bool pg_notify_after_commit = false;
 };
 
 // Redis Streams. Every customer's feed is one stream key (XADD with an
@@ -40,8 +47,9 @@ absl::StatusOr<RunResult> RunRedisWorkload(const RunConfig& config,
 // synchronous_commit) that takes the stream's next revisions from the
 // (customer, stream, revision) index and retries on a revision conflict.
 // W1: one row per statement. W2: `batch` rows of one stream per statement.
-// W3: the statement also calls pg_notify(customer, data); subscribers LISTEN
-// on their customer's channel.
+// W3: the statement also calls pg_notify(customer, data) (or a statement
+// right after the commit does, see PeerOptions); subscribers LISTEN on their
+// customer's channel.
 absl::StatusOr<RunResult> RunPostgresWorkload(const RunConfig& config,
                                               const PeerOptions& peer,
                                               const DriverOptions& driver);

@@ -271,6 +271,7 @@ absl::StatusOr<RunResult> RunLatencyWorkload(const RunConfig& config,
   FixedRateOptions options;
   options.driver = driver;
   options.rate = config.rate;
+  options.event_bytes = config.event_bytes;
   options.subscribers_per_customer =
       SubscribersPerCustomer(config.subscribers, config.customers);
   const std::string type = "NominationResponseReceived";

@@ -347,6 +347,8 @@ int Main(int argc, char* argv[]) {
   config.label = absl::GetFlag(FLAGS_label);
   config.ids = absl::GetFlag(FLAGS_ids);
   if (latency) {
+    // Its producers wait on futures (see evstore_latency_workload.h).
+    config.session_api = "future";
     config.subscribers = absl::GetFlag(FLAGS_subscribers);
     config.rate = absl::GetFlag(FLAGS_rate);
   }

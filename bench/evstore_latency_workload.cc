@@ -15,6 +15,9 @@
 #include "bench/stamped_payload.h"
 #include "client/append_session.h"
 #include "client/subscription.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 
 namespace evstore::bench {
 namespace {
@@ -44,6 +47,17 @@ void Tail(client::Subscription& subscription, DeliveryLog& log,
   }
 }
 
+// A channel with a connection of its own: gRPC otherwise shares one
+// connection among all channels to the same address with the same
+// arguments, and a customer's system has its own connection.
+std::shared_ptr<grpc::Channel> OwnConnection(const std::string& address) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   arguments);
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunEvstoreLatencyWorkload(
@@ -58,7 +72,10 @@ absl::StatusOr<RunResult> RunEvstoreLatencyWorkload(
     request.set_customer(
         EventFactory::CustomerName(CustomerOfSubscriber(s, config.customers)));
     request.set_origin(v1::SUBSCRIBE_START_END);
-    subscriptions.push_back(client.Subscribe(request));
+    // Like the peers' subscribers: one connection each, none shared with
+    // the producers.
+    subscriptions.push_back(std::make_unique<client::Subscription>(
+        OwnConnection(config.address), request, client::SubscriptionOptions{}));
     logs.push_back(std::make_unique<DeliveryLog>(&window));
     log_pointers.push_back(logs.back().get());
   }

@@ -3,7 +3,8 @@
 // rate (bench/load_driver.h, RunFixedRate), each event's data stamped with
 // its send time; live subscribers (Client::Subscribe from the end of their
 // customer's feed, spread round-robin over the customers, one thread each)
-// record every event they receive.
+// record every event they receive. Each subscriber has a connection of its
+// own, as the peers' subscribers do; the producers share `client`'s.
 #ifndef EVSTORE_BENCH_EVSTORE_LATENCY_WORKLOAD_H_
 #define EVSTORE_BENCH_EVSTORE_LATENCY_WORKLOAD_H_
 

@@ -123,7 +123,11 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
     }
     out += '\n';
   }
-  if (result.errors > 0) {
+  if (result.errors > 0 && config.workload == "latency") {
+    // Failed appends, missing deliveries and subscriber failures.
+    absl::StrAppendFormat(&out, "FAILED: %d failures; first: %s\n",
+                          result.errors, result.first_error);
+  } else if (result.errors > 0) {
     absl::StrAppendFormat(&out, "FAILED: %d appends failed; first: %s\n",
                           result.errors, result.first_error);
   }

@@ -10,6 +10,11 @@
 //            (--transport=session, the default: the producers share
 //            --sessions streams, default 8) or as unary Append calls
 //            (--transport=unary, one thread per producer).
+//   latency  W3: N producers (default 32) send one-event appends (over
+//            --transport, as for single) at a fixed total --rate (default
+//            5,000/s) while --subscribers (default 100) live subscribers tail
+//            their customer's feed; latency is from send to each
+//            subscriber's receipt (see evstore_latency_workload.h).
 //
 // Every event is a JSON document of exactly --event_bytes bytes with a fresh
 // random UUID (--ids=time-ordered: UUIDv7); customers are chosen round-robin
@@ -51,14 +56,16 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bench/event_factory.h"
+#include "bench/evstore_latency_workload.h"
 #include "bench/measurement.h"
 #include "bench/report.h"
+#include "bench/stamped_payload.h"
 #include "client/append_session.h"
 #include "client/evstore_client.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051",
           "evstored address (host:port)");
-ABSL_FLAG(std::string, workload, "batched", "batched or single");
+ABSL_FLAG(std::string, workload, "batched", "batched, single or latency");
 ABSL_FLAG(std::string, transport, "session",
           "single workload: session (AppendSession) or unary (Append)");
 ABSL_FLAG(std::string, session_api, "callback",
@@ -68,7 +75,10 @@ ABSL_FLAG(std::string, session_api, "callback",
 ABSL_FLAG(int32_t, sessions, 8,
           "session transport: AppendSessions shared by the producers");
 ABSL_FLAG(int32_t, producers, 0,
-          "concurrent producers; 0: 16 for batched, 64 for single");
+          "concurrent producers; 0: 16 for batched, 64 for single, 32 for "
+          "latency");
+ABSL_FLAG(int32_t, subscribers, 100, "latency workload: live subscribers");
+ABSL_FLAG(double, rate, 5000, "latency workload: events per second");
 ABSL_FLAG(int32_t, batch, 100,
           "batched workload: events per append (single always sends 1)");
 ABSL_FLAG(int64_t, event_bytes, 256, "bytes of JSON payload per event");
@@ -226,11 +236,44 @@ CpuSnapshot TakeCpuSnapshot(int server_pid) {
   return snapshot;
 }
 
+// The latency workload (W3): prints its report like the others.
+int RunLatency(const Client& client, const RunConfig& config, bool json,
+               int server_pid) {
+  DriverOptions driver;
+  driver.producers = config.producers;
+  driver.warmup_s = config.warmup_s;
+  driver.duration_s = config.duration_s;
+  driver.server_pid = server_pid;
+  absl::StatusOr<RunResult> result =
+      RunEvstoreLatencyWorkload(client, config, driver);
+  if (!result.ok()) {
+    std::cerr << "evstore-bench: " << result.status().ToString() << "\n";
+    return 2;
+  }
+  const std::string table = FormatTable(config, *result);
+  if (json) {
+    std::cerr << table << std::flush;
+    std::cout << FormatJson(config, *result) << std::endl;
+  } else {
+    std::cout << table << std::flush;
+  }
+  return result->errors == 0 ? 0 : 1;
+}
+
 absl::Status ValidateConfig(const RunConfig& config) {
-  if (config.workload != "batched" && config.workload != "single") {
+  if (config.workload != "batched" && config.workload != "single" &&
+      config.workload != "latency") {
     return absl::InvalidArgumentError(
-        absl::StrCat("--workload: expected batched or single, got \"",
+        absl::StrCat("--workload: expected batched, single or latency, got \"",
                      config.workload, "\""));
+  }
+  if (config.workload == "latency" &&
+      (!(config.rate > 0) || config.subscribers < 0 ||
+       config.event_bytes < kMinStampedPayloadBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "latency: --rate must be positive, --subscribers not negative and "
+        "--event_bytes at least ",
+        kMinStampedPayloadBytes));
   }
   if (config.transport != "session" && config.transport != "unary") {
     return absl::InvalidArgumentError(
@@ -287,7 +330,10 @@ int Main(int argc, char* argv[]) {
   config.transport = batched ? "unary" : absl::GetFlag(FLAGS_transport);
   config.session_api = absl::GetFlag(FLAGS_session_api);
   config.producers = absl::GetFlag(FLAGS_producers);
-  if (config.producers == 0) config.producers = batched ? 16 : 64;
+  const bool latency = config.workload == "latency";
+  if (config.producers == 0) {
+    config.producers = batched ? 16 : latency ? 32 : 64;
+  }
   config.sessions =
       config.transport == "session" ? absl::GetFlag(FLAGS_sessions) : 0;
   config.batch = batched ? absl::GetFlag(FLAGS_batch) : 1;
@@ -300,6 +346,12 @@ int Main(int argc, char* argv[]) {
   config.warmup_s = absl::GetFlag(FLAGS_warmup);
   config.label = absl::GetFlag(FLAGS_label);
   config.ids = absl::GetFlag(FLAGS_ids);
+  if (latency) {
+    // Its producers wait on futures (see evstore_latency_workload.h).
+    config.session_api = "future";
+    config.subscribers = absl::GetFlag(FLAGS_subscribers);
+    config.rate = absl::GetFlag(FLAGS_rate);
+  }
   const bool json = absl::GetFlag(FLAGS_json);
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   if (absl::Status valid = ValidateConfig(config); !valid.ok()) {
@@ -315,6 +367,7 @@ int Main(int argc, char* argv[]) {
     std::cerr << "evstore-bench: " << client.status().ToString() << "\n";
     return 2;
   }
+  if (latency) return RunLatency(**client, config, json, server_pid);
 
   const WorkloadShape shape{
       .event_bytes = config.event_bytes,

@@ -101,6 +101,43 @@ std::optional<double> ProcessCpuSeconds(int pid) {
   return StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat"));
 }
 
+namespace {
+
+// The parent pid (field 4) from a /proc/<pid>/stat file, or -1.
+int StatParentPid(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(line.substr(close + 2));
+  std::string state;
+  int parent = -1;
+  if (!(fields >> state >> parent)) return -1;
+  return parent;
+}
+
+}  // namespace
+
+std::optional<double> ProcessTreeCpuSeconds(int pid) {
+  std::optional<double> total = ProcessCpuSeconds(pid);
+  if (!total.has_value()) return std::nullopt;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() ||
+        name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const std::string stat = entry.path().string() + "/stat";
+    if (StatParentPid(stat) != pid) continue;
+    // A child that exits between the two reads is simply skipped.
+    if (std::optional<double> child = StatCpuSeconds(stat)) *total += *child;
+  }
+  return total;
+}
+
 std::map<int, ThreadCpu> ThreadCpuSeconds(int pid) {
   std::map<int, ThreadCpu> threads;
   std::error_code error;

@@ -50,6 +50,11 @@ std::optional<double> ProcessCpuSeconds(int pid);
 // or 0 when unreadable.
 std::uint64_t ProcessRssBytes(int pid);
 
+// CPU time so far of process `pid` plus its live direct children (a
+// PostgreSQL postmaster and its backends), in seconds; nothing when `pid` is
+// unreadable. Children that exited meanwhile are not counted.
+std::optional<double> ProcessTreeCpuSeconds(int pid);
+
 // CPU time so far of each thread of process `pid`, by thread id, with the
 // thread's name (from /proc/<pid>/task; empty when unreadable).
 struct ThreadCpu {

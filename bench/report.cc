@@ -77,6 +77,14 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
       config.workload, transport, config.producers, config.batch,
       config.event_bytes, config.customers, config.streams, config.ids,
       config.label.empty() ? "" : absl::StrCat(" [", config.label, "]"));
+  if (config.workload == "latency") {
+    absl::StrAppendFormat(
+        &out,
+        "latency: %d subscribers at a fixed %.0f events/s; deliveries in the "
+        "window %d, at any time %d of %d expected\n",
+        config.subscribers, config.rate, result.window_deliveries,
+        result.total_deliveries, result.expected_deliveries);
+  }
   absl::StrAppendFormat(
       &out,
       "window %.2f s after %.1f s warm-up; load average before %s, after %s\n",
@@ -115,7 +123,11 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
     }
     out += '\n';
   }
-  if (result.errors > 0) {
+  if (result.errors > 0 && config.workload == "latency") {
+    // Failed appends, missing deliveries and subscriber failures.
+    absl::StrAppendFormat(&out, "FAILED: %d failures; first: %s\n",
+                          result.errors, result.first_error);
+  } else if (result.errors > 0) {
     absl::StrAppendFormat(&out, "FAILED: %d appends failed; first: %s\n",
                           result.errors, result.first_error);
   }
@@ -176,6 +188,13 @@ std::string FormatJson(const RunConfig& config, const RunResult& result) {
   field("server_threads", threads);
   field("loadavg_before", JsonLoad(result.load_before));
   field("loadavg_after", JsonLoad(result.load_after));
+  if (config.workload == "latency") {
+    field("subscribers", absl::StrCat(config.subscribers));
+    field("rate", JsonNumber(config.rate, 1));
+    field("window_deliveries", absl::StrCat(result.window_deliveries));
+    field("total_deliveries", absl::StrCat(result.total_deliveries));
+    field("expected_deliveries", absl::StrCat(result.expected_deliveries));
+  }
   out += '}';
   return out;
 }

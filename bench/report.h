@@ -14,7 +14,7 @@ namespace evstore::bench {
 
 struct RunConfig {
   std::string address;
-  std::string workload;     // "batched" or "single"
+  std::string workload;     // "batched", "single" or "latency"
   std::string transport;    // "unary" or "session"
   std::string session_api;  // "callback" or "future" (session only)
   int producers = 0;
@@ -27,6 +27,11 @@ struct RunConfig {
   double duration_s = 0;
   double warmup_s = 0;
   std::string label;
+  // The latency workload only (W3): live subscribers and the fixed rate of
+  // events per second the producers send at. These fields (and the result's
+  // deliveries) appear in the output only for that workload.
+  int subscribers = 0;
+  double rate = 0;
 };
 
 struct RunResult {
@@ -35,6 +40,12 @@ struct RunResult {
   std::uint64_t events = 0;
   std::uint64_t bytes = 0;
   std::uint64_t total_events = 0;  // Acked at any time (warm-up, drain).
+  // The latency workload: deliveries to subscribers of events sent in the
+  // window (the latency samples are theirs), and of all events sent at any
+  // time against those expected (every subscriber of the event's customer).
+  std::uint64_t window_deliveries = 0;
+  std::uint64_t total_deliveries = 0;
+  std::uint64_t expected_deliveries = 0;
   LatencySummary latency;
   std::uint64_t errors = 0;
   std::string first_error;

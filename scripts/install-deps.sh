@@ -9,6 +9,8 @@ PACKAGES=(
   librocksdb-dev libabsl-dev prometheus-cpp-dev catch2
   libsimdjson-dev libspdlog-dev libxxhash-dev libjemalloc-dev
   clang-format clang-tidy
+  # Fuzzing (libFuzzer) and the sanitizer builds.
+  clang libclang-rt-14-dev
 )
 # buf (proto lint) comes from the npm registry; use the machine's npm if it
 # has one, Debian's otherwise.

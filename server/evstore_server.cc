@@ -99,7 +99,7 @@ EvstoreServer::~EvstoreServer() {
 }
 
 void EvstoreServer::Shutdown(absl::Time deadline) {
-  absl::MutexLock lock(&shutdown_mu_);
+  MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
   if (log_ != nullptr) log_->Close();

@@ -53,7 +53,7 @@ void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
   const size_t bytes = AppendBytes(batch);
   absl::Status rejection;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (stopping_) {
       rejection = absl::UnavailableError(
           "evstored is shutting down; retry the append (with the same event "
@@ -76,7 +76,7 @@ void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
 }
 
 absl::Status GroupCommitter::Health() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!failure_.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "appends are stopped after a storage failure: ", failure_.message()));
@@ -86,9 +86,9 @@ absl::Status GroupCommitter::Health() const {
 }
 
 void GroupCommitter::Stop() {
-  absl::MutexLock stop_lock(&stop_mu_);
+  MutexLock stop_lock(&stop_mu_);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (commit_thread_.joinable()) commit_thread_.join();
@@ -96,7 +96,7 @@ void GroupCommitter::Stop() {
 }
 
 void GroupCommitter::FailStop(const absl::Status& cause) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (failure_.ok()) failure_ = cause;
 }
 
@@ -110,7 +110,7 @@ void GroupCommitter::CommitLoop() {
   for (;;) {
     std::vector<PendingAppend> pending;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
             return !self->queue_.empty() || self->stopping_;
@@ -138,7 +138,7 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
   group.entries.reserve(pending.size());
   absl::Status failure;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     failure = failure_;
   }
   rocksdb::WriteBatch batch;
@@ -173,7 +173,7 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
     group.write_status = absl::UnavailableError(absl::StrCat(
         "appends are stopped after a storage failure: ", failure.message()));
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   written_.push_back(std::move(group));
 }
 
@@ -181,7 +181,7 @@ void GroupCommitter::SyncLoop() {
   for (;;) {
     std::deque<Group> groups;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
             return !self->written_.empty() || self->commit_done_;
@@ -230,7 +230,7 @@ void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
     entry.state = AppendState::kAcked;
     bytes += entry.bytes;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queued_bytes_ -= bytes;
 }
 

@@ -236,7 +236,7 @@ absl::Status RocksEventLog::RecoverCustomers() {
     }
     directory_.Add(name, *key);
     sequencer_->SetFeedHead(*key, head);
-    absl::MutexLock lock(&tails_mu_);
+    MutexLock lock(&tails_mu_);
     tails_[name] = std::make_shared<FeedTail>(head, options_.tail_max_events,
                                               options_.tail_max_bytes);
   }

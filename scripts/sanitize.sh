@@ -41,7 +41,7 @@ if [ "$PRESET" = asan ]; then
   export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:log_exe_name=1:print_stacktrace=1:halt_on_error=1"
   export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
 else
-  export TSAN_OPTIONS="log_path=$REPORTS/tsan:log_exe_name=1:halt_on_error=0:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp:print_suppressions=0"
+  export TSAN_OPTIONS="log_path=$REPORTS/tsan:log_exe_name=1:halt_on_error=0:ignore_noninstrumented_modules=1:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp:print_suppressions=0"
 fi
 
 status=0

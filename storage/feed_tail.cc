@@ -74,7 +74,7 @@ void FeedTail::Publish(
     }
     to_wake = TakeWaitersLocked();
   }
-  Wake(std::move(to_wake));
+  Wake(to_wake);
 }
 
 void FeedTail::Close() {
@@ -84,7 +84,7 @@ void FeedTail::Close() {
     closed_ = true;
     to_wake = TakeWaitersLocked();
   }
-  Wake(std::move(to_wake));
+  Wake(to_wake);
 }
 
 std::vector<std::weak_ptr<TailWaiter>> FeedTail::TakeWaitersLocked() {
@@ -93,7 +93,7 @@ std::vector<std::weak_ptr<TailWaiter>> FeedTail::TakeWaitersLocked() {
   return taken;
 }
 
-void FeedTail::Wake(std::vector<std::weak_ptr<TailWaiter>> waiters) {
+void FeedTail::Wake(const std::vector<std::weak_ptr<TailWaiter>>& waiters) {
   for (auto& weak : waiters) {
     if (std::shared_ptr<TailWaiter> waiter = weak.lock()) {
       waiter->OnFeedAdvanced();

@@ -77,7 +77,7 @@ class FeedTail {
  private:
   std::vector<std::weak_ptr<TailWaiter>> TakeWaitersLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Wake(std::vector<std::weak_ptr<TailWaiter>> waiters);
+  static void Wake(const std::vector<std::weak_ptr<TailWaiter>>& waiters);
 
   // Constant after construction.
   const size_t max_events_;

@@ -39,7 +39,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   family.compression = BestCompression();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.block_size = 16 * 1024;
+  table.block_size = size_t{16} * 1024;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (whole_key_bloom) {

@@ -53,8 +53,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/mutex.h"
 #include "bench/event_factory.h"
 #include "bench/evstore_latency_workload.h"
 #include "bench/measurement.h"
@@ -160,12 +160,12 @@ class Countdown {
  public:
   explicit Countdown(int count) : count_(count) {}
   void Done() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --count_;
   }
   // True when the count reached zero within `timeout`.
   bool Wait(absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return mu_.AwaitWithTimeout(
         absl::Condition(
             +[](int* count) { return *count == 0; }, &count_),
@@ -173,7 +173,7 @@ class Countdown {
   }
 
  private:
-  absl::Mutex mu_;
+  Mutex mu_;
   int count_ ABSL_GUARDED_BY(mu_);
 };
 

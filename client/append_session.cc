@@ -12,7 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -72,7 +72,7 @@ class AppendSessionReactor final
     absl::Status rejection;
     bool start_write = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (closing_) {
         rejection = absl::FailedPreconditionError("append session is closed");
       } else if (finished_) {
@@ -107,7 +107,7 @@ class AppendSessionReactor final
     bool writes_done = false;
     bool release_hold = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       closing_ = true;
       if (!write_in_flight_ && CanWrite() && !writes_done_started_) {
         writes_done_started_ = true;
@@ -119,7 +119,7 @@ class AppendSessionReactor final
     if (writes_done) StartWritesDone();
     if (release_hold) RemoveHold();
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&done_), timeout)) {
         return final_status_;
       }
@@ -134,7 +134,7 @@ class AppendSessionReactor final
   void Cancel() {
     bool release_hold = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       cancelled_ = true;
       release_hold = TakeHoldRelease();
     }
@@ -143,7 +143,7 @@ class AppendSessionReactor final
   }
 
   void WaitUntilDone() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&done_));
   }
 
@@ -152,7 +152,7 @@ class AppendSessionReactor final
     bool writes_done = false;
     bool release_hold = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       write_in_flight_ = false;
       if (!ok) write_failed_ = true;
       if (CanWrite()) {
@@ -177,7 +177,7 @@ class AppendSessionReactor final
     if (!ok) {
       bool release_hold = false;
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         reads_ended_ = true;
         release_hold = TakeHoldRelease();
       }
@@ -188,7 +188,7 @@ class AppendSessionReactor final
     StartRead(&incoming_);
     AppendCallback done;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       auto it = pending_.find(reply.correlation_id());
       if (it != pending_.end()) {
         done = std::move(it->second);
@@ -204,7 +204,7 @@ class AppendSessionReactor final
     std::vector<std::pair<std::uint64_t, AppendCallback>> orphans;
     absl::Status failure;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       final_status_ = FromGrpcStatus(status);
       finished_ = true;
       write_queue_.clear();
@@ -219,7 +219,7 @@ class AppendSessionReactor final
     for (auto& [correlation_id, done] : orphans) done(failure);
     // After this lock is released the owner may free the reactor at once,
     // so nothing may touch `this` past the end of this block.
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     done_ = true;
   }
 
@@ -256,7 +256,7 @@ class AppendSessionReactor final
   v1::AppendSessionResponse incoming_;
 
   // State below is protected by mu_.
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   // Being sent by gRPC while write_in_flight_.
   v1::AppendSessionRequest current_write_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::AppendSessionRequest> write_queue_ ABSL_GUARDED_BY(mu_);

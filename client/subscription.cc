@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -45,7 +45,7 @@ class SubscriptionReactor final
     stub_->async()->Subscribe(&context_, &request_, this);
     AddHold();
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       read_outstanding_ = true;
     }
     StartRead(&incoming_);
@@ -56,7 +56,7 @@ class SubscriptionReactor final
     v1::SubscribeResponse message;
     bool start_read = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (!mu_.AwaitWithTimeout(
               absl::Condition(this, &SubscriptionReactor::NextIsReady),
               timeout)) {
@@ -76,7 +76,7 @@ class SubscriptionReactor final
   void Cancel() {
     bool release_hold = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       cancelled_ = true;
       queue_.clear();
       release_hold = TakeHoldRelease();
@@ -86,7 +86,7 @@ class SubscriptionReactor final
   }
 
   void WaitUntilDone() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&done_));
   }
 
@@ -94,7 +94,7 @@ class SubscriptionReactor final
     bool start_read = false;
     bool release_hold = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       read_outstanding_ = false;
       if (!ok) {
         reads_ended_ = true;
@@ -112,7 +112,7 @@ class SubscriptionReactor final
   void OnDone(const grpc::Status& status) override {
     // After this lock is released the owner may free the reactor at once,
     // so nothing may touch `this` past the end of this block.
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     final_status_ = FromGrpcStatus(status);
     done_ = true;
   }
@@ -159,7 +159,7 @@ class SubscriptionReactor final
   v1::SubscribeResponse incoming_;
 
   // State below is protected by mu_.
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
   bool read_outstanding_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;  // A read returned !ok.

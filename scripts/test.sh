@@ -1,11 +1,33 @@
 #!/usr/bin/env bash
 # Command 2 of the README (and what CI runs): install what is missing, build,
-# check formatting, lint the contract, and run every test with CTest.
+# check formatting, lint the contract, run every test with CTest, then attack
+# the code: ASan+UBSan over every test, TSan over the unit tests (concurrency
+# of the group commit and the tails), libFuzzer for 30 s per target,
+# clang-tidy, and a smoke run of the side-by-side benchmark against Redis and
+# PostgreSQL. See RELIABILITY.md and BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+step "dependencies"
 scripts/install-deps.sh
+scripts/install-bench-deps.sh
+step "build"
 scripts/build.sh
+step "clang-format"
 scripts/lint.sh
+step "buf lint"
 scripts/buf-lint.sh
-cd build
-ctest --output-on-failure --parallel "$(nproc)" --timeout 600
+step "tests"
+(cd build && ctest --output-on-failure --parallel "$(nproc)" --timeout 600)
+step "ASan + UBSan"
+scripts/sanitize.sh asan
+step "TSan (unit tests)"
+scripts/sanitize.sh tsan -R 'unit\.'
+step "libFuzzer"
+scripts/fuzz.sh --seconds 30
+step "clang-tidy"
+scripts/lint.sh --tidy
+step "benchmark comparison (smoke)"
+bench/compare.sh --smoke --build-dir build
+step "done"

@@ -23,21 +23,21 @@ v1::AppendSessionResponse ErrorReply(uint64_t correlation_id,
 }  // namespace
 
 bool AppendSessionRegistry::Add(AppendSessionReactor* session) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (shutting_down_) return false;
   sessions_.insert(session);
   return true;
 }
 
 void AppendSessionRegistry::Remove(AppendSessionReactor* session) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   sessions_.erase(session);
 }
 
 void AppendSessionRegistry::ShutdownAll() {
   // A session stays registered until its OnDone, which needs mu_ to
   // unregister, so every session seen here is alive.
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutting_down_ = true;
   for (AppendSessionReactor* session : sessions_) session->BeginShutdown();
 }
@@ -47,7 +47,7 @@ AppendSessionReactor::AppendSessionReactor(EventLog* log,
                                            AppendSessionRegistry* registry)
     : log_(log), limits_(limits), registry_(registry) {
   const bool registered = registry_->Add(this);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!registered) shutting_down_ = true;
   MaybeStartReadLocked();
   MaybeFinishLocked();
@@ -55,7 +55,7 @@ AppendSessionReactor::AppendSessionReactor(EventLog* log,
 
 void AppendSessionReactor::OnReadDone(bool ok) {
   if (!ok) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     reading_ = false;
     reads_done_ = true;
     MaybeFinishLocked();
@@ -65,7 +65,7 @@ void AppendSessionReactor::OnReadDone(bool ok) {
   v1::AppendSessionRequest request;
   request.Swap(&request_);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     reading_ = false;
     if (finished_ || broken_) return;  // Nobody would see the reply.
     ++unanswered_;
@@ -80,7 +80,7 @@ void AppendSessionReactor::OnReadDone(bool ok) {
     return;
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++callbacks_outstanding_;
   }
   // The callback may run before Append returns; nothing below touches this.
@@ -101,7 +101,7 @@ void AppendSessionReactor::OnAppendDone(uint64_t correlation_id,
   }
   bool destroy;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     --callbacks_outstanding_;
     if (finished_ || broken_) {
       --unanswered_;
@@ -115,7 +115,7 @@ void AppendSessionReactor::OnAppendDone(uint64_t correlation_id,
 }
 
 void AppendSessionReactor::Reply(v1::AppendSessionResponse reply) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (finished_ || broken_) {
     --unanswered_;
     return;
@@ -125,7 +125,7 @@ void AppendSessionReactor::Reply(v1::AppendSessionResponse reply) {
 }
 
 void AppendSessionReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   writing_ = false;
   --unanswered_;
   if (!ok) {
@@ -139,7 +139,7 @@ void AppendSessionReactor::OnWriteDone(bool ok) {
 }
 
 void AppendSessionReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   broken_ = true;
   unanswered_ -= pending_.size();
   pending_.clear();
@@ -150,7 +150,7 @@ void AppendSessionReactor::OnDone() {
   registry_->Remove(this);
   bool destroy;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     done_ = true;
     destroy = callbacks_outstanding_ == 0;
   }
@@ -158,7 +158,7 @@ void AppendSessionReactor::OnDone() {
 }
 
 void AppendSessionReactor::BeginShutdown() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutting_down_ = true;
   MaybeFinishLocked();
 }

@@ -8,7 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "evstore/v1/evstore.pb.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/request_validation.h"
@@ -38,7 +38,7 @@ class AppendSessionRegistry {
  private:
   // Lock order: this mu_ before a session's mu_ (ShutdownAll calls into the
   // sessions with it held; sessions call Add and Remove without their own).
-  absl::Mutex mu_;
+  Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<AppendSessionReactor*> sessions_ ABSL_GUARDED_BY(mu_);
 };
@@ -100,7 +100,7 @@ class AppendSessionReactor final
   // The buffer of the read in flight; touched only by the read's owner.
   v1::AppendSessionRequest request_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   // The reply being written (valid while writing_).
   v1::AppendSessionResponse writing_reply_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

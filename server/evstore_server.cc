@@ -109,7 +109,7 @@ EvstoreServer::~EvstoreServer() {
 }
 
 void EvstoreServer::Shutdown(absl::Time deadline) {
-  absl::MutexLock lock(&shutdown_mu_);
+  MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
   if (health_reporter_ != nullptr) health_reporter_->Stop();

@@ -7,8 +7,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/mutex.h"
 #include "grpcpp/server.h"
 #include "server/event_store_service.h"
 #include "server/housekeeping_timer.h"
@@ -63,7 +63,7 @@ class EvstoreServer {
   std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;
 
-  absl::Mutex shutdown_mu_;
+  Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 

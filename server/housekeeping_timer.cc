@@ -7,7 +7,7 @@
 namespace evstore::server {
 
 HousekeepingTimer::HousekeepingTimer(absl::Duration period) : period_(period) {
-  absl::MutexLock lock(&join_mu_);
+  MutexLock lock(&join_mu_);
   thread_ = std::thread([this] { Run(); });
   pthread_setname_np(thread_.native_handle(), "housekeeping");
 }
@@ -15,14 +15,14 @@ HousekeepingTimer::HousekeepingTimer(absl::Duration period) : period_(period) {
 HousekeepingTimer::~HousekeepingTimer() { Stop(); }
 
 void HousekeepingTimer::Register(std::weak_ptr<Client> client) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   clients_.push_back(std::move(client));
 }
 
 void HousekeepingTimer::Stop() {
-  absl::MutexLock join_lock(&join_mu_);
+  MutexLock join_lock(&join_mu_);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
@@ -32,7 +32,7 @@ void HousekeepingTimer::Run() {
   std::vector<std::weak_ptr<Client>> clients;
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), period_);
       if (stopping_) return;
       std::erase_if(clients_, [](const std::weak_ptr<Client>& client) {

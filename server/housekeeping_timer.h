@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/mutex.h"
 
 namespace evstore::server {
 
@@ -44,11 +44,11 @@ class HousekeepingTimer {
   // Constant after construction.
   const absl::Duration period_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<std::weak_ptr<Client>> clients_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
-  absl::Mutex join_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  Mutex join_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::thread thread_ ABSL_GUARDED_BY(join_mu_);
 };
 

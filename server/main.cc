@@ -74,6 +74,14 @@ extern "C" void OnShutdownSignal(int signal_number) {
   errno = saved_errno;
 }
 
+sigset_t ShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
 absl::Status InstallSignalHandlers() {
   if (pipe2(signal_pipe, O_CLOEXEC) != 0) {
     return absl::InternalError(
@@ -88,11 +96,22 @@ absl::Status InstallSignalHandlers() {
     return absl::InternalError(absl::StrCat(
         "cannot install the signal handlers: ", std::strerror(errno)));
   }
+  // Threads started from now on (gRPC's, RocksDB's, ours) inherit a mask
+  // that blocks both signals, so the kernel delivers them to the main thread
+  // once WaitForShutdownSignal unblocks them there (a signal arriving before
+  // that stays pending). Without this, a signal could land on a library
+  // thread blocked in a raw futex syscall; ThreadSanitizer defers handlers
+  // until the thread leaves such a wait, so a TSan build of evstored
+  // ignored SIGTERM on an idle server.
+  const sigset_t shutdown_signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   return absl::OkStatus();
 }
 
 // Blocks until SIGINT or SIGTERM arrives; returns its number.
 int WaitForShutdownSignal() {
+  const sigset_t shutdown_signals = ShutdownSignals();
+  pthread_sigmask(SIG_UNBLOCK, &shutdown_signals, nullptr);
   unsigned char byte = 0;
   while (true) {
     const ssize_t n = read(signal_pipe[0], &byte, 1);

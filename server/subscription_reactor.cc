@@ -7,7 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "server/proto_conversion.h"
 #include "server/status_mapping.h"
 #include "spdlog/spdlog.h"
@@ -151,7 +151,7 @@ class Subscription final : public TailWaiter,
   v1::SubscribeResponse batch_message_;
   v1::SubscribeResponse control_message_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   Step step_ ABSL_GUARDED_BY(mu_) = Step::kDiskRead;
   // Null once Finish was called.
   SubscriptionReactor* reactor_ ABSL_GUARDED_BY(mu_);
@@ -206,7 +206,7 @@ void Subscription::Do(Next next) {
         const bool queued = env_.disk_pool->Schedule(
             [self = shared_from_this()] { self->Do(self->ReadFromDisk()); });
         if (queued) return;
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         next = FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                          "server shutting down"));
         continue;
@@ -224,14 +224,14 @@ void Subscription::Do(Next next) {
 Subscription::Next Subscription::ReadFromDisk() {
   bool started;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
     started = started_;
   }
   if (!started) {
     std::shared_ptr<FeedTail> tail = env_.log->Tail(customer_);
     const FeedPosition head = tail->head();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     tail_ = std::move(tail);
     if (start_at_end_) {
       delivered_ = head;
@@ -253,7 +253,7 @@ Subscription::Next Subscription::ReadFromDisk() {
   std::shared_ptr<FeedTail> tail;
   FeedPosition after;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (tail_->closed()) {
       return FinishLocked(
           grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
@@ -271,14 +271,14 @@ Subscription::Next Subscription::ReadFromDisk() {
   if (!result.ok()) {
     spdlog::warn("subscription of {} failed reading the feed after {}: {}",
                  customer_, after.value(), result.status().ToString());
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return FinishLocked(ToGrpcStatus(result.status()));
   }
   if (!result->end && result->last_scanned <= after) {
     // A read that neither ends nor advances would loop forever.
     spdlog::error("subscription of {}: feed read after {} made no progress",
                   customer_, after.value());
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL,
                                      "the feed read made no progress"));
   }
@@ -290,7 +290,7 @@ Subscription::Next Subscription::ReadFromDisk() {
     });
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
   delivered_ = std::max(delivered_, result->last_scanned);
   // At the visible head: from here on the tail serves the events (or sends
@@ -303,7 +303,7 @@ Subscription::Next Subscription::FetchFromTail() {
   std::shared_ptr<FeedTail> tail;
   FeedPosition after;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
     tail = tail_;
     after = delivered_;
@@ -317,7 +317,7 @@ Subscription::Next Subscription::FetchFromTail() {
         "subscriber of {} fell out of the live tail after {}; "
         "catching up from disk",
         customer_, after.value());
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     live_ = false;
     return StepLocked(Step::kDiskRead);
   }
@@ -339,7 +339,7 @@ Subscription::Next Subscription::FetchFromTail() {
     });
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
   if (closed) {
     return FinishLocked(
@@ -420,7 +420,7 @@ Subscription::Next Subscription::StepLocked(Step step) {
 void Subscription::OnWriteDone(bool ok) {
   Next next;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!ok || cancelled_) {
       next = FinishLocked(grpc::Status::CANCELLED);
     } else {
@@ -438,7 +438,7 @@ void Subscription::OnWriteDone(bool ok) {
 void Subscription::OnCancel() {
   Next next;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     cancelled_ = true;
     // Any other holder of the token sees cancelled_ at its next step.
     if (step_ != Step::kWaiting) return;
@@ -449,7 +449,7 @@ void Subscription::OnCancel() {
 
 void Subscription::OnFeedAdvanced() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     waiter_registered_ = false;
     if (step_ != Step::kWaiting) return;
     step_ = Step::kLiveFetch;
@@ -460,7 +460,7 @@ void Subscription::OnFeedAdvanced() {
 
 void Subscription::OnTick(absl::Time now) {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (step_ != Step::kWaiting || !HeartbeatDueLocked(now)) return;
     step_ = Step::kLiveFetch;
   }
@@ -476,7 +476,7 @@ void Subscription::QueueLiveFetch() {
   if (queued) return;
   Next next;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     next = FinishLocked(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }

@@ -10,7 +10,7 @@
 namespace evstore::server {
 
 WorkerPool::WorkerPool(std::string_view name, int threads) {
-  absl::MutexLock lock(&join_mu_);
+  MutexLock lock(&join_mu_);
   const int count = std::max(threads, 1);
   threads_.reserve(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -26,16 +26,16 @@ WorkerPool::WorkerPool(std::string_view name, int threads) {
 WorkerPool::~WorkerPool() { Stop(); }
 
 bool WorkerPool::Schedule(Task task) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (stopping_) return false;
   queue_.push_back(std::move(task));
   return true;
 }
 
 void WorkerPool::Stop() {
-  absl::MutexLock join_lock(&join_mu_);
+  MutexLock join_lock(&join_mu_);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   for (std::thread& thread : threads_) thread.join();
@@ -46,7 +46,7 @@ void WorkerPool::RunWorker() {
   while (true) {
     Task task;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &WorkerPool::HasWorkOrStopping));
       if (queue_.empty()) return;  // Stopping, and everything queued ran.
       task = std::move(queue_.front());

@@ -12,7 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 
 namespace evstore::server {
 
@@ -46,12 +46,12 @@ class WorkerPool {
     return stopping_ || !queue_.empty();
   }
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Joined and cleared by the first Stop() call.
-  absl::Mutex join_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  Mutex join_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(join_mu_);
 };
 

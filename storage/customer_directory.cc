@@ -8,14 +8,14 @@ namespace evstore {
 
 std::optional<CustomerKey> CustomerDirectory::Find(
     std::string_view name) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   auto it = by_name_.find(AsAbsl(name));
   if (it == by_name_.end()) return std::nullopt;
   return it->second;
 }
 
 void CustomerDirectory::Add(std::string_view name, CustomerKey key) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const bool inserted = by_name_.emplace(std::string(name), key).second;
   assert(inserted);
   (void)inserted;
@@ -23,7 +23,7 @@ void CustomerDirectory::Add(std::string_view name, CustomerKey key) {
 }
 
 CustomerKey CustomerDirectory::NextKey() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderMutexLock lock(&mu_);
   return max_key_.Next();
 }
 

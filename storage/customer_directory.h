@@ -8,7 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "storage/types.h"
 
 namespace evstore {
@@ -31,7 +31,7 @@ class CustomerDirectory {
   CustomerKey NextKey() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<std::string, CustomerKey> by_name_ ABSL_GUARDED_BY(mu_);
   CustomerKey max_key_ ABSL_GUARDED_BY(mu_);
 };

@@ -9,19 +9,19 @@ FeedTail::FeedTail(FeedPosition head, size_t max_events, size_t max_bytes)
     : max_events_(max_events), max_bytes_(max_bytes), head_(head) {}
 
 FeedPosition FeedTail::head() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return head_;
 }
 
 bool FeedTail::closed() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return closed_;
 }
 
 FeedTail::ReadOutcome FeedTail::ReadAfter(
     FeedPosition after, size_t max_events, size_t max_bytes,
     std::vector<std::shared_ptr<const RecordedEvent>>* out) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (after >= head_) return ReadOutcome::kOk;
   if (ring_.empty() || ring_.front()->position > after.Next()) {
     return ReadOutcome::kEvicted;
@@ -40,7 +40,7 @@ FeedTail::ReadOutcome FeedTail::ReadAfter(
 
 bool FeedTail::AwaitAfter(FeedPosition after,
                           std::weak_ptr<TailWaiter> waiter) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (head_ > after || closed_) return true;
   // Subscribers that left without being woken leave expired entries behind;
   // sweep them whenever the list doubles so it stays bounded on a quiet feed.
@@ -58,7 +58,7 @@ void FeedTail::Publish(
   if (events.empty()) return;
   std::vector<std::weak_ptr<TailWaiter>> to_wake;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& event : events) {
       // Invariant: the ring and head continue the feed without gaps.
       assert(event->position == head_.Next());
@@ -74,17 +74,17 @@ void FeedTail::Publish(
     }
     to_wake = TakeWaitersLocked();
   }
-  Wake(std::move(to_wake));
+  Wake(to_wake);
 }
 
 void FeedTail::Close() {
   std::vector<std::weak_ptr<TailWaiter>> to_wake;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
     to_wake = TakeWaitersLocked();
   }
-  Wake(std::move(to_wake));
+  Wake(to_wake);
 }
 
 std::vector<std::weak_ptr<TailWaiter>> FeedTail::TakeWaitersLocked() {
@@ -93,7 +93,7 @@ std::vector<std::weak_ptr<TailWaiter>> FeedTail::TakeWaitersLocked() {
   return taken;
 }
 
-void FeedTail::Wake(std::vector<std::weak_ptr<TailWaiter>> waiters) {
+void FeedTail::Wake(const std::vector<std::weak_ptr<TailWaiter>>& waiters) {
   for (auto& weak : waiters) {
     if (std::shared_ptr<TailWaiter> waiter = weak.lock()) {
       waiter->OnFeedAdvanced();

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "storage/records.h"
 #include "storage/types.h"
 
@@ -77,13 +77,13 @@ class FeedTail {
  private:
   std::vector<std::weak_ptr<TailWaiter>> TakeWaitersLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void Wake(std::vector<std::weak_ptr<TailWaiter>> waiters);
+  static void Wake(const std::vector<std::weak_ptr<TailWaiter>>& waiters);
 
   // Constant after construction.
   const size_t max_events_;
   const size_t max_bytes_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   FeedPosition head_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Consecutive events ending at head_ (may be empty).

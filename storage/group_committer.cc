@@ -54,7 +54,7 @@ void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
   const size_t bytes = AppendBytes(batch);
   absl::Status rejection;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (stopping_) {
       rejection = absl::UnavailableError(
           "evstored is shutting down; retry the append (with the same event "
@@ -77,7 +77,7 @@ void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
 }
 
 absl::Status GroupCommitter::Health() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!failure_.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "appends are stopped after a storage failure: ", failure_.message()));
@@ -92,9 +92,9 @@ absl::Status GroupCommitter::Health() const {
 }
 
 void GroupCommitter::Stop() {
-  absl::MutexLock stop_lock(&stop_mu_);
+  MutexLock stop_lock(&stop_mu_);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (commit_thread_.joinable()) commit_thread_.join();
@@ -102,7 +102,7 @@ void GroupCommitter::Stop() {
 }
 
 void GroupCommitter::FailStop(const absl::Status& cause) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (failure_.ok()) failure_ = cause;
 }
 
@@ -116,7 +116,7 @@ void GroupCommitter::CommitLoop() {
   for (;;) {
     std::vector<PendingAppend> pending;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
             return !self->queue_.empty() || self->stopping_;
@@ -144,7 +144,7 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
   group.entries.reserve(pending.size());
   absl::Status failure;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     failure = failure_;
   }
   if (!failure.ok()) {
@@ -183,7 +183,7 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
       entry.state = AppendState::kWritten;
     }
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   written_.push_back(std::move(group));
 }
 
@@ -194,7 +194,7 @@ void GroupCommitter::Reject(std::vector<PendingAppend>& pending,
     p.done(why);
     bytes += p.bytes;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queued_bytes_ -= bytes;
 }
 
@@ -203,7 +203,7 @@ void GroupCommitter::SyncLoop() {
     std::deque<Group> groups;
     absl::Status failure;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
             return !self->written_.empty() || self->commit_done_;
@@ -260,7 +260,7 @@ void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
     entry.state = AppendState::kAcked;
     bytes += entry.bytes;
   }
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queued_bytes_ -= bytes;
 }
 

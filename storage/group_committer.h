@@ -28,7 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "storage/append_sequencer.h"
 #include "storage/disk_space_guard.h"
 #include "storage/event_log.h"
@@ -111,7 +111,7 @@ class GroupCommitter {
   int64_t last_recorded_at_ = 0;  // Commit thread only.
   DiskSpaceGuard disk_guard_;     // Admit: commit thread only.
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::deque<PendingAppend> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Until acked.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -121,7 +121,7 @@ class GroupCommitter {
 
   std::thread commit_thread_;
   std::thread sync_thread_;
-  absl::Mutex stop_mu_;
+  Mutex stop_mu_;
 };
 
 }  // namespace evstore

@@ -56,7 +56,7 @@ void RocksEventLog::Publish(
 }
 
 FeedPosition RocksEventLog::Head(std::string_view customer) {
-  absl::MutexLock lock(&tails_mu_);
+  MutexLock lock(&tails_mu_);
   auto it = tails_.find(AsAbsl(customer));
   return it == tails_.end() ? FeedPosition(0) : it->second->head();
 }
@@ -65,7 +65,7 @@ std::shared_ptr<FeedTail> RocksEventLog::Tail(std::string_view customer) {
   std::shared_ptr<FeedTail> tail;
   bool close_it = false;
   {
-    absl::MutexLock lock(&tails_mu_);
+    MutexLock lock(&tails_mu_);
     if (auto it = tails_.find(AsAbsl(customer)); it != tails_.end()) {
       return it->second;
     }
@@ -107,11 +107,11 @@ absl::Status RocksEventLog::WriteHealth() {
 }
 
 void RocksEventLog::Close() {
-  absl::MutexLock close_lock(&close_mu_);
+  MutexLock close_lock(&close_mu_);
   if (committer_) committer_->Stop();
   std::vector<std::shared_ptr<FeedTail>> tails;
   {
-    absl::MutexLock lock(&tails_mu_);
+    MutexLock lock(&tails_mu_);
     closed_ = true;
     for (auto& [name, tail] : tails_) tails.push_back(tail);
     for (auto& [name, weak] : unknown_tails_) {

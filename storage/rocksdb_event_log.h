@@ -10,7 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "base/mutex.h"
 #include "storage/append_sequencer.h"
 #include "storage/customer_directory.h"
 #include "storage/event_log.h"
@@ -66,7 +66,7 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<AppendSequencer> sequencer_;
   std::unique_ptr<GroupCommitter> committer_;
 
-  absl::Mutex tails_mu_;
+  Mutex tails_mu_;
   // Tails of customers that have events (or are being created).
   absl::flat_hash_map<std::string, std::shared_ptr<FeedTail>> tails_
       ABSL_GUARDED_BY(tails_mu_);
@@ -77,7 +77,7 @@ class RocksEventLog final : public EventLog {
       ABSL_GUARDED_BY(tails_mu_);
   size_t unknown_tails_sweep_at_ ABSL_GUARDED_BY(tails_mu_) = 64;
   bool closed_ ABSL_GUARDED_BY(tails_mu_) = false;
-  absl::Mutex close_mu_;
+  Mutex close_mu_;
 };
 
 }  // namespace evstore

@@ -41,7 +41,7 @@ rocksdb::ColumnFamilyOptions FamilyOptions(
   family.compression = BestCompression();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  table.block_size = 16 * 1024;
+  table.block_size = size_t{16} * 1024;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (whole_key_bloom) {
@@ -250,7 +250,7 @@ absl::Status RocksEventLog::RecoverCustomers() {
     }
     directory_.Add(name, *key);
     sequencer_->SetFeedHead(*key, head);
-    absl::MutexLock lock(&tails_mu_);
+    MutexLock lock(&tails_mu_);
     tails_[name] = std::make_shared<FeedTail>(head, options_.tail_max_events,
                                               options_.tail_max_bytes);
   }

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,10 +93,15 @@ TEST_CASE("a failed fsync is never acknowledged and stops appends") {
   std::filesystem::remove(trigger);
   std::filesystem::remove(trigger + ".hits");
   EvstoredProcessOptions options;
-  options.environment = {"LD_PRELOAD=" + FsyncFaultsPath(),
-                         "EVSTORE_FAULT_FSYNC_TRIGGER=" + trigger,
-                         // The shim comes before the sanitizer runtime.
-                         "ASAN_OPTIONS=verify_asan_link_order=0"};
+  // Under ASan the shim comes before the sanitizer runtime, which ASan
+  // accepts only when told to.
+  const char* asan_options = std::getenv("ASAN_OPTIONS");
+  options.environment = {
+      "LD_PRELOAD=" + FsyncFaultsPath(),
+      "EVSTORE_FAULT_FSYNC_TRIGGER=" + trigger,
+      std::string("ASAN_OPTIONS=") +
+          (asan_options != nullptr ? std::string(asan_options) + ":" : "") +
+          "verify_asan_link_order=0"};
   EvstoredProcess server(options);
   auto client = server.Connect();
   REQUIRE(HealthStatus(*client, "") == kServing);

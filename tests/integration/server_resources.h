@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -28,6 +29,13 @@
 namespace evstore::testing {
 
 inline constexpr double kMiB = 1024.0 * 1024.0;
+
+// Whether the server's memory bounds apply: not in sanitizer builds
+// (scripts/sanitize.sh sets EVSTORE_SANITIZER), where redzones, the
+// quarantine of freed memory and shadow memory grow every allocation.
+inline bool MemoryBoundsApply() {
+  return std::getenv("EVSTORE_SANITIZER") == nullptr;
+}
 
 // The number of open file descriptors of process `pid` (entries of
 // /proc/<pid>/fd), or 0 when unreadable.

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <sstream>
@@ -218,7 +219,11 @@ TEST_CASE(
                      << absl::FormatDuration(keeps_up_lag)
                      << " after the producers finished");
   CHECK(rss_before > 0);
-  CHECK(growth_mib < 120.0);
+  // Sanitizer builds (scripts/sanitize.sh sets EVSTORE_SANITIZER) add
+  // redzones, a quarantine of freed memory and shadow memory to every
+  // allocation (ASan: ~140-460 MiB growth here): the bound only measures
+  // evstore in normal builds.
+  if (std::getenv("EVSTORE_SANITIZER") == nullptr) CHECK(growth_mib < 120.0);
   REQUIRE(keeps_up_reached);
   CHECK(keeps_up_lag < absl::Seconds(10));
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -61,10 +62,20 @@ absl::Status EvstoredServer::Start(absl::Duration timeout) {
   argv.reserve(args.size() + 1);
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // The inherited environment, with options_.environment replacing (or
+  // adding) variables of the same name.
   std::vector<std::string> environment = options_.environment;
   std::vector<char*> envp;
   for (char** variable = environ; *variable != nullptr; ++variable) {
-    envp.push_back(*variable);
+    const std::string_view entry(*variable);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const std::string& extra : environment) {
+      replaced = replaced || (extra.size() > name.size() &&
+                              extra.compare(0, name.size(), name) == 0 &&
+                              extra[name.size()] == '=');
+    }
+    if (!replaced) envp.push_back(*variable);
   }
   for (std::string& variable : environment) envp.push_back(variable.data());
   envp.push_back(nullptr);

@@ -453,18 +453,25 @@ TEST_CASE(
   constexpr int kAppends = 200;
   std::vector<std::thread> producers;
   std::vector<std::vector<AppendResult>> results(kThreads);
+  // Catch2 assertions are not thread-safe: producers record failures and the
+  // test thread checks them.
+  std::vector<absl::Status> failures(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < kAppends; ++i) {
         auto r = AppendSync(
             *log,
             OneStream("orsted-dk", "contract/" + std::to_string(t), 1 + i % 3));
-        REQUIRE(r.ok());
+        if (!r.ok()) {
+          failures[t] = r.status();
+          return;
+        }
         results[t].push_back(*r);
       }
     });
   }
   for (auto& p : producers) p.join();
+  for (const absl::Status& failure : failures) REQUIRE(failure.ok());
   std::vector<bool> seen(log->Head("orsted-dk").value() + 1, false);
   uint64_t total = 0;
   for (int t = 0; t < kThreads; ++t) {

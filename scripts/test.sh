@@ -26,8 +26,8 @@ step "TSan (unit tests)"
 scripts/sanitize.sh tsan -R 'unit\.'
 step "libFuzzer"
 scripts/fuzz.sh --seconds 30
-step "clang-tidy"
-scripts/lint.sh --tidy
 step "benchmark comparison (smoke)"
 bench/compare.sh --smoke --build-dir build
+step "clang-tidy"
+scripts/lint.sh --tidy
 step "done"

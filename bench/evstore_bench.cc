@@ -202,7 +202,8 @@ class CallbackProducer {
     const Clock::time_point sent = Clock::now();
     session_->AppendAsync(
         std::move(request),
-        [this, events, sent](absl::StatusOr<v1::AppendResponse> outcome) {
+        [this, events,
+         sent](const absl::StatusOr<v1::AppendResponse>& outcome) {
           if (!Record(*clock_, *stats_, events, event_bytes_, sent, outcome)) {
             running_->Done();
             return;
@@ -388,6 +389,7 @@ int Main(int argc, char* argv[]) {
 
   std::vector<ProducerStats> stats(static_cast<std::size_t>(config.producers));
   std::vector<std::unique_ptr<AppendSession>> sessions;
+  sessions.reserve(static_cast<std::size_t>(config.sessions));
   for (int s = 0; s < config.sessions; ++s) {
     sessions.push_back((*client)->OpenAppendSession());
   }
@@ -411,7 +413,9 @@ int Main(int argc, char* argv[]) {
       send;
   if (config.transport == "unary") {
     const Client* c = client->get();
-    send = [c](int, v1::AppendRequest request) { return c->Append(request); };
+    send = [c](int, const v1::AppendRequest& request) {
+      return c->Append(request);
+    };
   } else {
     send = [&sessions](int producer, v1::AppendRequest request) {
       AppendSession& session =

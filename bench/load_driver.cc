@@ -91,6 +91,7 @@ RunResult RunClosedLoop(const DriverOptions& options,
   std::atomic<bool> stop{false};
   std::vector<ProducerStats> stats(static_cast<std::size_t>(options.producers));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(options.producers));
   for (int p = 0; p < options.producers; ++p) {
     threads.emplace_back([&, p] {
       ProducerStats& mine = stats[static_cast<std::size_t>(p)];
@@ -182,6 +183,7 @@ RunResult RunFixedRate(const FixedRateOptions& options, RunWindow& window,
   std::vector<ProducerStats> stats(static_cast<std::size_t>(driver.producers));
   std::vector<std::uint64_t> expected(stats.size(), 0);
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(driver.producers));
   for (int p = 0; p < driver.producers; ++p) {
     threads.emplace_back([&, p] {
       ProducerStats& mine = stats[static_cast<std::size_t>(p)];

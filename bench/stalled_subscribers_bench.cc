@@ -166,6 +166,7 @@ ProduceResult Produce(const Settings& s) {
   absl::Mutex mu;
   const absl::Time start = absl::Now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(s.producers));
   for (int p = 0; p < s.producers; ++p) {
     threads.emplace_back([&, p] {
       std::mt19937_64 random(

@@ -70,13 +70,16 @@ class AppendSessionReactor final
 
   void AppendAsync(v1::AppendRequest request, AppendCallback done) {
     absl::Status rejection;
+    AppendCallback rejected;  // Takes `done` when the request is rejected.
     bool start_write = false;
     {
       MutexLock lock(&mu_);
       if (closing_) {
         rejection = absl::FailedPreconditionError("append session is closed");
+        rejected = std::move(done);
       } else if (finished_) {
         rejection = OutstandingFailure();
+        rejected = std::move(done);
       } else {
         const std::uint64_t correlation_id = next_correlation_id_++;
         pending_.emplace(correlation_id, std::move(done));
@@ -97,7 +100,7 @@ class AppendSessionReactor final
       }
     }
     if (!rejection.ok()) {
-      done(std::move(rejection));
+      rejected(std::move(rejection));
       return;
     }
     if (start_write) StartWrite(&current_write_);

@@ -270,6 +270,7 @@ void PollSubscribers(std::vector<PgSubscriber*> subscribers,
                      const std::atomic<bool>& stop,
                      std::atomic<std::uint64_t>& failures) {
   std::vector<pollfd> fds;
+  fds.reserve(subscribers.size());
   for (PgSubscriber* s : subscribers) {
     fds.push_back({PQsocket(s->connection.get()), POLLIN, 0});
   }

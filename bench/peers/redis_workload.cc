@@ -116,6 +116,7 @@ absl::StatusOr<RunResult> RunClosedLoopWorkload(const RunConfig& config,
         shape, p, (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy());
   }
   std::vector<std::string> keys;
+  keys.reserve(static_cast<std::size_t>(config.customers));
   for (int c = 0; c < config.customers; ++c) keys.push_back(FeedKey(run, c));
   auto customer_index = [&config](const std::string& name) {
     for (int c = 0; c < config.customers; ++c) {

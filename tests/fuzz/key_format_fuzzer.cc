@@ -14,6 +14,7 @@
 //
 // Seeds (tests/fuzz/corpus/key_format/) are valid keys and values of each
 // kind, so both uses start from meaningful bytes.
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,7 +43,7 @@ int KeyOrder(std::string_view a, std::string_view b) {
 template <typename T>
 int ValueOrder(const T& a, const T& b) {
   const auto c = a <=> b;
-  return (c > 0) - (c < 0);
+  return static_cast<int>(std::is_gt(c)) - static_cast<int>(std::is_lt(c));
 }
 
 std::string U64Bytes(uint64_t v) {

@@ -39,8 +39,8 @@ constexpr char kNominationJson[] =
 
 class CorpusWriter {
  public:
-  CorpusWriter(fs::path root, std::string target)
-      : dir_(std::move(root) / std::move(target)) {
+  CorpusWriter(const fs::path& root, const std::string& target)
+      : dir_(root / target) {
     fs::create_directories(dir_);
   }
   void Write(const std::string& name, std::string_view bytes) {

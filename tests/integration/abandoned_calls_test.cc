@@ -192,6 +192,7 @@ TEST_CASE(
   size_t fds_while_held = 0;
   {
     std::vector<std::unique_ptr<UnconsumedRead>> held;
+    held.reserve(10);
     for (int i = 0; i < 10; ++i) {
       held.push_back(std::make_unique<UnconsumedRead>(server));
     }

@@ -74,6 +74,7 @@ TEST_CASE(
 
   constexpr int kThreads = 8;
   constexpr int kPerThread = 125;
+  constexpr size_t kTotal = static_cast<size_t>(kThreads) * kPerThread;
   InFlightLimit limit(64);
   std::mutex mu;
   // Event id -> the outcome its append received.
@@ -84,6 +85,7 @@ TEST_CASE(
     return "contract/DS0000" + std::to_string(70 + thread) + "/nominations";
   };
   std::vector<std::thread> producers;
+  producers.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     producers.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
@@ -111,7 +113,7 @@ TEST_CASE(
 
   // Every append succeeded, once, with a position of its own.
   std::lock_guard<std::mutex> lock(mu);
-  REQUIRE(outcomes.size() == kThreads * kPerThread);
+  REQUIRE(outcomes.size() == kTotal);
   std::set<uint64_t> positions;
   std::map<uint64_t, std::string> id_at;
   for (const auto& [id, outcome] : outcomes) {
@@ -123,15 +125,15 @@ TEST_CASE(
     positions.insert(outcome->first_position());
     id_at[outcome->first_position()] = id;
   }
-  CHECK(positions.size() == kThreads * kPerThread);
+  CHECK(positions.size() == kTotal);
   CHECK(*positions.begin() == 1);
-  CHECK(*positions.rbegin() == kThreads * kPerThread);
+  CHECK(*positions.rbegin() == kTotal);
 
   // Each reply belongs to its own request: the event recorded at the
   // position a reply names is the one that request carried, on its stream
   // and at the revision the reply names.
   const std::vector<v1::RecordedEvent> feed = ReadFeed(*client, kOrsted);
-  REQUIRE(feed.size() == kThreads * kPerThread);
+  REQUIRE(feed.size() == kTotal);
   std::map<std::string, uint64_t> revisions_seen;
   for (const v1::RecordedEvent& event : feed) {
     CHECK(event.id() == id_at[event.position()]);
@@ -310,15 +312,16 @@ TEST_CASE(
   int ok = 0;
   std::vector<std::string> failures;
   for (int i = 0; i < kAppends; ++i) {
-    session->AppendAsync(SingleWrite(kOrsted, kNominations, 30, i + 1, 1),
-                         [&](absl::StatusOr<v1::AppendResponse> outcome) {
-                           std::lock_guard<std::mutex> lock(mu);
-                           if (outcome.ok()) {
-                             ++ok;
-                           } else {
-                             failures.push_back(outcome.status().ToString());
-                           }
-                         });
+    session->AppendAsync(
+        SingleWrite(kOrsted, kNominations, 30, i + 1, 1),
+        [&](const absl::StatusOr<v1::AppendResponse>& outcome) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (outcome.ok()) {
+            ++ok;
+          } else {
+            failures.push_back(outcome.status().ToString());
+          }
+        });
   }
   const absl::Status closed = session->Close(absl::Seconds(60));
   INFO("close: " << closed);

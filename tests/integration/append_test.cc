@@ -687,16 +687,18 @@ TEST_CASE(
   std::vector<int> no_stream_winners(1, 0);
   std::vector<std::string> unexpected;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < kRounds; ++round) {
-        v1::AppendRequest request =
-            SingleWrite(kOrsted, kNominations, 90,
-                        static_cast<uint64_t>(round * 100 + t + 1), 1);
+        v1::AppendRequest request = SingleWrite(
+            kOrsted, kNominations, 90,
+            static_cast<uint64_t>(round) * 100 + static_cast<uint64_t>(t) + 1,
+            1);
         request.mutable_writes(0)->set_expected_revision(
             static_cast<uint64_t>(round));
         if (round == 0) {
-          AddWrite(request, kForecast, 91, static_cast<uint64_t>(t + 1), 1)
+          AddWrite(request, kForecast, 91, static_cast<uint64_t>(t) + 1, 1)
               ->set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
         }
         start_line.arrive_and_wait();

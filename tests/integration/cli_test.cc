@@ -79,9 +79,11 @@ CliResult RunCli(const std::vector<std::string>& args,
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     std::vector<char*> argv;
+    argv.reserve(argv_strings.size() + 1);
     for (std::string& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     execve(argv[0], argv.data(), envp.data());

@@ -247,6 +247,7 @@ TEST_CASE(
   RequireNormalClientServed(server, model, &seq);
 
   std::vector<std::unique_ptr<RawSocket>> flood;
+  flood.reserve(kFlood);
   for (int i = 0; i < kFlood; ++i) {
     flood.push_back(std::make_unique<RawSocket>(server));
   }

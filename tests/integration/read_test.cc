@@ -72,6 +72,7 @@ v1::ReadRequest StreamRead(
 std::vector<uint64_t> RevisionsOf(
     const std::vector<v1::RecordedEvent>& events) {
   std::vector<uint64_t> revisions;
+  revisions.reserve(events.size());
   for (const v1::RecordedEvent& event : events)
     revisions.push_back(event.revision());
   return revisions;
@@ -371,7 +372,7 @@ TEST_CASE(
     MustAppend(*client, request);
     for (const std::string& id : IdsOf(request)) ids.push_back(id);
   }
-  constexpr uint64_t kTotal = kAppends * kPerAppend;
+  constexpr uint64_t kTotal = static_cast<uint64_t>(kAppends) * kPerAppend;
 
   // Forwards over the raw stub, to see the batches.
   auto stub = v1::EventStoreService::NewStub(client->channel());

@@ -304,6 +304,7 @@ TEST_CASE(
     dup2(stderr_fd, STDERR_FILENO);
     dup2(stderr_fd, STDOUT_FILENO);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());

@@ -85,6 +85,7 @@ TEST_CASE(
   // process for 200), which is client memory and server CPU, not what this
   // test is about (see evstore-stalled-bench --stalled_bdp_probe).
   std::vector<std::shared_ptr<grpc::Channel>> channels;
+  channels.reserve(kConnections);
   for (int c = 0; c < kConnections; ++c) {
     channels.push_back(FreshChannel(server, /*bandwidth_probe=*/false));
   }
@@ -114,6 +115,7 @@ TEST_CASE(
   PeakRssSampler sampler(server);
 
   std::vector<std::thread> producers;
+  producers.reserve(kProducers);
   std::vector<std::string> errors(kProducers);
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
@@ -148,6 +150,7 @@ TEST_CASE(
 
   // Each stalled subscription resumes and is checked in turn.
   std::vector<std::vector<ModelEvent>> feeds;
+  feeds.reserve(kCustomers);
   for (int c = 0; c < kCustomers; ++c) feeds.push_back(model.Feed(Customer(c)));
   const absl::Time drain_start = absl::Now();
   int complete = 0;

@@ -225,9 +225,9 @@ class TortureRun {
                                   &hints_, cycle, flags_.twin_percent};
     std::vector<std::unique_ptr<RequestFactory>> factories;
     std::vector<std::thread> threads;
-    threads.reserve(static_cast<size_t>(flags_.unary_producers +
-                                        flags_.session_producers +
-                                        flags_.batch_producers));
+    threads.reserve(static_cast<size_t>(flags_.unary_producers) +
+                    static_cast<size_t>(flags_.session_producers) +
+                    static_cast<size_t>(flags_.batch_producers));
     auto factory = [&]() -> RequestFactory& {
       factories.push_back(std::make_unique<RequestFactory>(
           flags_.shape, &hints_, master_rng_()));

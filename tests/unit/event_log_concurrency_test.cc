@@ -151,6 +151,7 @@ TEST_CASE(
 
   std::vector<std::string> producer_errors(kProducers);
   std::vector<std::thread> producers;
+  producers.reserve(kProducers);
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       const std::string& customer = kCustomers[p % kCustomers.size()];

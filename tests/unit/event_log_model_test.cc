@@ -13,7 +13,6 @@
 
 using namespace evstore;
 using evstore::testing::MakeEvent;
-using evstore::testing::RandomId;
 using evstore::testing::TempDir;
 using evstore::testing::TestOptions;
 

@@ -452,6 +452,7 @@ TEST_CASE(
   constexpr int kThreads = 8;
   constexpr int kAppends = 200;
   std::vector<std::thread> producers;
+  producers.reserve(kThreads);
   std::vector<std::vector<AppendResult>> results(kThreads);
   // Catch2 assertions are not thread-safe: producers record failures and the
   // test thread checks them.
@@ -503,8 +504,8 @@ TEST_CASE("identical appends racing in one group are written once") {
   AppendBatch batch = OneStream("gasum", "s", 2);
   std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(20);
   for (auto& p : promises) {
-    log->Append(batch,
-                [&p](absl::StatusOr<AppendResult> r) { p.set_value(r); });
+    log->Append(
+        batch, [&p](const absl::StatusOr<AppendResult>& r) { p.set_value(r); });
   }
   int originals = 0;
   for (auto& p : promises) {
@@ -606,7 +607,7 @@ TEST_CASE("a lookup whose events exceed the reply limit is refused") {
     AppendBatch batch = OneStream("gasum", "s", 1);
     batch.writes[0].events[0].data = std::string(1 << 20, 'x');
     REQUIRE(AppendSync(*log, batch).ok());
-    positions.push_back(FeedPosition(i + 1));
+    positions.emplace_back(static_cast<uint64_t>(i) + 1);
   }
   auto too_much = log->Lookup("gasum", {}, positions, true);
   REQUIRE(too_much.status().code() == absl::StatusCode::kResourceExhausted);

@@ -5,14 +5,15 @@
 # repository is never written). Fails on the first target that crashes,
 # leaks or breaks a property, and prints the path of the input that did.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--jobs J] [--keep DIR] [TARGET...]
+# Usage: scripts/fuzz.sh [--seconds N] [--keep DIR] [TARGET...]
 #   --seconds N  fuzzing time per target (default 30)
 #   --keep DIR   use DIR as the scratch dir and keep it (the grown corpora
 #                and any crash inputs); default: a temp dir, removed on
 #                success and kept on failure
 #   TARGET...    a subset of: key_format record_codec request_validation
 # Needs clang and libFuzzer (Debian 12: apt-get install clang
-# libclang-rt-14-dev).
+# libclang-rt-14-dev). On the shared 2-core dev machine (load ~20) the
+# default run took 8.3 min: 6.8 min to build from scratch, 3 x 30 s fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER_TARGET="$2"; shift 2 ;;
     --keep) SCRATCH="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set/d;s/^# \?//;p}' "$0"; exit 0 ;;
     -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     *) TARGETS+=("$1"); shift ;;
   esac
@@ -44,15 +45,15 @@ max_len() {
   esac
 }
 
-for tool in clang clang++; do
-  command -v "$tool" >/dev/null || {
-    echo "scripts/fuzz.sh needs $tool (apt-get install clang libclang-rt-14-dev)" >&2
-    exit 2
-  }
-done
+for target in "${TARGETS[@]}"; do max_len "$target" >/dev/null; done
+
+command -v clang++ >/dev/null || {
+  echo "scripts/fuzz.sh needs clang++ (apt-get install clang libclang-rt-14-dev)" >&2
+  exit 2
+}
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_CXX_COMPILER=clang++ \
   -DEVSTORE_FUZZ=ON >/dev/null
 cmake --build build-fuzz --target evstore_fuzzers --parallel "$(nproc)"
 

@@ -17,6 +17,7 @@
 namespace evstore::bench {
 
 using Outcome = absl::StatusOr<v1::CeilingResponse>;
+using Callback = CeilingBidiStream::Callback;
 
 // The reactor behind a CeilingBidiStream. Reads run inside reactions only;
 // writes start from Send() and OnWriteDone(), one at a time. The hold taken
@@ -36,31 +37,39 @@ class CeilingBidiReactor final
     StartCall();
   }
 
-  std::future<Outcome> Send(v1::CeilingRequest request) {
-    std::promise<Outcome> promise;
-    std::future<Outcome> outcome = promise.get_future();
+  void SendAsync(v1::CeilingRequest request, Callback done) {
+    absl::Status refusal;
     bool start_write = false;
     {
       MutexLock lock(&mu_);
       if (closing_ || finished_) {
-        promise.set_value(
-            finished_ ? StreamEndedStatus()
-                      : absl::FailedPreconditionError("stream is closed"));
-        return outcome;
-      }
-      const std::uint64_t correlation_id = request.correlation_id();
-      pending_.push_back({correlation_id, std::move(promise)});
-      if (!CanWrite()) return outcome;  // OnDone fails it.
-      if (write_in_flight_) {
-        write_queue_.push_back(std::move(request));
+        refusal = finished_ ? StreamEndedStatus()
+                            : absl::FailedPreconditionError("stream is closed");
       } else {
-        current_write_ = std::move(request);
-        write_in_flight_ = true;
-        start_write = true;
+        pending_.push_back({request.correlation_id(), std::move(done)});
+        start_write = StartOrQueueWriteLocked(std::move(request));
       }
     }
+    if (!refusal.ok()) {
+      done(std::move(refusal));
+      return;
+    }
     if (start_write) StartWrite(&current_write_);
-    return outcome;
+  }
+
+  // Queues `request`, or makes it the current write: then returns true and
+  // the caller starts it (outside the lock). When the stream can no longer
+  // carry writes, drops it: OnDone fails its pending entry.
+  bool StartOrQueueWriteLocked(v1::CeilingRequest request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!CanWrite()) return false;
+    if (write_in_flight_) {
+      write_queue_.push_back(std::move(request));
+      return false;
+    }
+    current_write_ = std::move(request);
+    write_in_flight_ = true;
+    return true;
   }
 
   absl::Status Close(absl::Duration timeout) {
@@ -158,12 +167,12 @@ class CeilingBidiReactor final
     StartRead(&incoming_);
     if (!matched) return;
     if (reply.correlation_id() != oldest.correlation_id) {
-      oldest.promise.set_value(absl::InternalError(
+      oldest.done(absl::InternalError(
           absl::StrCat("reply for correlation id ", reply.correlation_id(),
                        " to request ", oldest.correlation_id)));
       return;
     }
-    oldest.promise.set_value(std::move(reply));
+    oldest.done(std::move(reply));
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -177,7 +186,7 @@ class CeilingBidiReactor final
       orphans.swap(pending_);
       failure = StreamEndedStatus();
     }
-    for (Pending& orphan : orphans) orphan.promise.set_value(failure);
+    for (Pending& orphan : orphans) orphan.done(failure);
     // Past this block the owner may free the reactor at once.
     MutexLock lock(&mu_);
     done_ = true;
@@ -186,7 +195,7 @@ class CeilingBidiReactor final
  private:
   struct Pending {
     std::uint64_t correlation_id = 0;
-    std::promise<Outcome> promise;
+    Callback done;
   };
 
   bool CanWrite() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -241,8 +250,17 @@ CeilingBidiStream::~CeilingBidiStream() {
   reactor_->WaitUntilDone();
 }
 
+void CeilingBidiStream::SendAsync(v1::CeilingRequest request, Callback done) {
+  reactor_->SendAsync(std::move(request), std::move(done));
+}
+
 std::future<Outcome> CeilingBidiStream::Send(v1::CeilingRequest request) {
-  return reactor_->Send(std::move(request));
+  auto promise = std::make_shared<std::promise<Outcome>>();
+  std::future<Outcome> outcome = promise->get_future();
+  reactor_->SendAsync(std::move(request), [promise](Outcome result) {
+    promise->set_value(std::move(result));
+  });
+  return outcome;
 }
 
 absl::Status CeilingBidiStream::Close(absl::Duration timeout) {

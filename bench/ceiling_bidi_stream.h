@@ -13,6 +13,7 @@
 
 #include <grpcpp/channel.h>
 
+#include <functional>
 #include <future>
 #include <memory>
 
@@ -25,10 +26,16 @@ namespace evstore::bench {
 
 class CeilingBidiReactor;  // Defined in ceiling_bidi_stream.cc.
 
-// Thread-safety: Send() and Close() may be called from any number of
-// threads at once.
+// Thread-safety: Send(), SendAsync() and Close() may be called from any
+// number of threads at once.
 class CeilingBidiStream {
  public:
+  // Receives the outcome of one request, exactly once: on the calling thread
+  // when the stream refuses the request at once, else on a gRPC thread. It
+  // must not block or call Close(); it may send again.
+  using Callback =
+      std::function<void(absl::StatusOr<v1::CeilingResponse> outcome)>;
+
   // Opens the call on `channel`; a server that cannot be reached shows up as
   // failed requests.
   explicit CeilingBidiStream(std::shared_ptr<grpc::Channel> channel);
@@ -39,8 +46,11 @@ class CeilingBidiStream {
   CeilingBidiStream(const CeilingBidiStream&) = delete;
   CeilingBidiStream& operator=(const CeilingBidiStream&) = delete;
 
-  // Sends `request`; the future holds its reply (see the file comment).
-  // After Close(), it fails with FAILED_PRECONDITION at once.
+  // Sends `request` and calls `done` with its reply (see the file comment).
+  // After Close(), `done` gets FAILED_PRECONDITION at once.
+  void SendAsync(v1::CeilingRequest request, Callback done);
+
+  // Like SendAsync(), returning the outcome as a future.
   [[nodiscard]] std::future<absl::StatusOr<v1::CeilingResponse>> Send(
       v1::CeilingRequest request);
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# bench.ceiling_smoke: runs evstore-grpc-ceiling briefly (1 s per run, unary
-# and bidi, W1-shaped and empty messages) against its own server and fails
-# unless every run succeeded with calls in the window and the server stopped
-# cleanly.
+# bench.ceiling_smoke: runs evstore-grpc-ceiling briefly against its own
+# server (1 s per run: unary, bidi driven by callbacks and by futures, each
+# with W1-shaped and with empty messages) and fails unless every run had
+# calls in the window and no error, and the server stopped cleanly.
 # Usage: bench/ceiling_smoke.sh EVSTORE_GRPC_CEILING
 set -euo pipefail
 if [ $# -ne 1 ]; then
@@ -23,11 +23,13 @@ trap cleanup EXIT
 start_ceiling "$CEILING" "$WORK/server.log"
 echo "ceiling server at $CEILING_ADDRESS (pid $CEILING_PID)"
 failed=0
-for mode in unary bidi; do
+for client in --mode=unary "--mode=bidi --bidi_api=callback" \
+  "--mode=bidi --bidi_api=future"; do
   for payload in 256 0; do
-    echo "== evstore-grpc-ceiling --mode=$mode --payload_bytes=$payload"
+    echo "== evstore-grpc-ceiling $client --payload_bytes=$payload"
+    # shellcheck disable=SC2086
     line=$("$CEILING" --address="$CEILING_ADDRESS" --server_pid="$CEILING_PID" \
-      --mode="$mode" --payload_bytes="$payload" --duration=1 --warmup=0.2 \
+      $client --payload_bytes="$payload" --duration=1 --warmup=0.2 \
       --json) || failed=1
     echo "$line"
     if ! [[ "$line" =~ \"events\":[1-9] ]] || ! [[ "$line" =~ \"errors\":0, ]]; then

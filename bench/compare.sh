@@ -165,7 +165,8 @@ run_evstore() {
 }
 
 # The gRPC ceiling: one server, a unary then a bidi run with W1's load
-# (64 in flight; bidi over 8 streams like the session transport).
+# (64 in flight; bidi over 8 streams, producers sending from the reply
+# callback, as evstore-bench's session transport does by default).
 run_ceiling() {
   local mode status line run
   start_ceiling "$CEILING" "$OUT/ceiling-server.log"
@@ -174,7 +175,8 @@ run_ceiling() {
     echo; echo "=== gRPC ceiling, empty $mode handler"
     status=0
     line=$("$CEILING" --address="$CEILING_ADDRESS" --server_pid="$CEILING_PID" \
-      --mode="$mode" --in_flight=64 --streams=8 --payload_bytes=256 \
+      --mode="$mode" --bidi_api=callback --in_flight=64 --streams=8 \
+      --payload_bytes=256 \
       --duration="$DURATION" --warmup="$WARMUP" --json --label="$run" \
       2>"$OUT/$run.table") || status=$?
     cat "$OUT/$run.table"

@@ -6,15 +6,19 @@
 //                           unary and bidi echo handlers, evstored's server
 //                           options. SIGINT or SIGTERM stop it (exit 0).
 //   --address=A --mode=unary|bidi
-//                           the client: --in_flight producer threads
-//                           (default 64, like W1), each sending one request
-//                           and waiting for its reply before the next
-//                           (bench/load_driver.h RunClosedLoop). unary: one
-//                           blocking unary call per request, like
-//                           Client::Append. bidi: the producers share
-//                           --streams callback-API bidi streams (default 8,
-//                           like evstore-bench's --sessions), like
-//                           AppendSession::Append(...).get().
+//                           the client: --in_flight producers (default 64,
+//                           like W1), each sending one request and waiting
+//                           for its reply before the next. unary: a thread
+//                           per producer making blocking unary calls, like
+//                           evstore-bench --transport=unary (Client::Append;
+//                           load_driver.h RunClosedLoop). bidi: the producers
+//                           share --streams callback-API bidi streams
+//                           (default 8, like evstore-bench's --sessions) and
+//                           are driven as by evstore-bench's --session_api:
+//                           --bidi_api=callback (default, as W1 runs) sends
+//                           each next request from the previous reply's
+//                           callback (callback_loop.h); future: a thread per
+//                           producer waiting on a future (RunClosedLoop).
 //
 // Requests carry an id and --payload_bytes of payload (default 256, W1's
 // event size); 0 sends empty messages. The report (table, and with --json one
@@ -35,6 +39,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -45,7 +50,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/callback_loop.h"
 #include "bench/ceiling_bidi_stream.h"
 #include "bench/ceiling_server.h"
 #include "bench/load_driver.h"
@@ -63,6 +70,9 @@ ABSL_FLAG(std::string, mode, "bidi", "client: unary or bidi");
 ABSL_FLAG(int32_t, in_flight, 64,
           "client: producers, each with one request in flight");
 ABSL_FLAG(int32_t, streams, 8, "client, bidi: streams shared by producers");
+ABSL_FLAG(std::string, bidi_api, "callback",
+          "client, bidi: callback (each producer sends from the previous "
+          "reply's callback) or future (a thread per producer)");
 ABSL_FLAG(int64_t, payload_bytes, 256,
           "client: payload bytes per request; 0 sends empty messages");
 ABSL_FLAG(double, duration, 10, "client: measured seconds");
@@ -98,6 +108,10 @@ absl::Status WritePortFile(const std::string& path, int port) {
 }
 
 int Serve() {
+  // As evstored does (server/main.cc): Debian's Abseil otherwise tracks lock
+  // order on every Mutex, gRPC's included. The client keeps it, like
+  // evstore-bench.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Blocked before gRPC starts its threads (they inherit the mask), so that
   // sigwait below receives them.
   sigset_t stop_signals;
@@ -153,27 +167,24 @@ class CeilingSender {
     }
   }
 
-  // Called only from producer `p`'s thread.
+  // Sends producer `p`'s next request and waits for the reply. Called for
+  // `p` by one thread at a time.
   absl::StatusOr<AppendOutcome> Send(int p) {
-    v1::CeilingRequest request = template_;
-    if (payload_bytes_ > 0) {
-      // Unique across producers: the producer in the low 16 bits.
-      const std::uint64_t count = ++next_ids_[static_cast<std::size_t>(p)];
-      request.set_correlation_id(count << 16 | static_cast<std::uint64_t>(p));
-    }
+    v1::CeilingRequest request = NextRequest(p);
     const std::uint64_t expected = request.correlation_id();
-    absl::StatusOr<v1::CeilingResponse> reply =
-        streams_.empty()
-            ? CallUnary(request)
-            : streams_[static_cast<std::size_t>(p) % streams_.size()]
-                  ->Send(std::move(request))
-                  .get();
-    if (!reply.ok()) return reply.status();
-    if (reply->correlation_id() != expected) {
-      return absl::InternalError(absl::StrCat(
-          "reply for ", reply->correlation_id(), " to request ", expected));
-    }
-    return AppendOutcome{.events = 1, .bytes = payload_bytes_};
+    if (streams_.empty()) return Check(CallUnary(request), expected);
+    return Check(StreamOf(p).Send(std::move(request)).get(), expected);
+  }
+
+  // Like Send(), over a stream, calling `done` with the outcome.
+  void SendAsync(int p, SendDone done) {
+    v1::CeilingRequest request = NextRequest(p);
+    const std::uint64_t expected = request.correlation_id();
+    StreamOf(p).SendAsync(std::move(request),
+                          [this, expected, done = std::move(done)](
+                              absl::StatusOr<v1::CeilingResponse> reply) {
+                            done(Check(std::move(reply), expected));
+                          });
   }
 
   // Ends the streams; the first failure, if any.
@@ -195,6 +206,31 @@ class CeilingSender {
     grpc::Status status = stub_->Unary(&context, request, &response);
     if (!status.ok()) return client::FromGrpcStatus(status);
     return response;
+  }
+
+  v1::CeilingRequest NextRequest(int p) {
+    v1::CeilingRequest request = template_;
+    if (payload_bytes_ > 0) {
+      // Unique across producers: the producer in the low 16 bits.
+      const std::uint64_t count = ++next_ids_[static_cast<std::size_t>(p)];
+      request.set_correlation_id(count << 16 | static_cast<std::uint64_t>(p));
+    }
+    return request;
+  }
+
+  CeilingBidiStream& StreamOf(int p) {
+    return *streams_[static_cast<std::size_t>(p) % streams_.size()];
+  }
+
+  absl::StatusOr<AppendOutcome> Check(
+      const absl::StatusOr<v1::CeilingResponse>& reply,
+      std::uint64_t expected) const {
+    if (!reply.ok()) return reply.status();
+    if (reply->correlation_id() != expected) {
+      return absl::InternalError(absl::StrCat(
+          "reply for ", reply->correlation_id(), " to request ", expected));
+    }
+    return AppendOutcome{.events = 1, .bytes = payload_bytes_};
   }
 
   const std::unique_ptr<v1::CeilingService::Stub> stub_;
@@ -221,13 +257,16 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(
 }
 
 int RunClient() {
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const std::string bidi_api = absl::GetFlag(FLAGS_bidi_api);
+  const bool bidi = mode == "bidi";
   RunConfig config;
   config.address = absl::GetFlag(FLAGS_address);
   config.workload = "ceiling";
-  config.transport = absl::GetFlag(FLAGS_mode);
+  // The report's transport says how bidi was driven.
+  config.transport = bidi ? absl::StrCat("bidi-", bidi_api) : mode;
   config.producers = absl::GetFlag(FLAGS_in_flight);
-  config.sessions =
-      config.transport == "bidi" ? absl::GetFlag(FLAGS_streams) : 0;
+  config.sessions = bidi ? absl::GetFlag(FLAGS_streams) : 0;
   config.batch = 1;
   const int64_t payload_bytes = absl::GetFlag(FLAGS_payload_bytes);
   config.event_bytes = static_cast<std::size_t>(payload_bytes);
@@ -235,14 +274,15 @@ int RunClient() {
   config.duration_s = absl::GetFlag(FLAGS_duration);
   config.warmup_s = absl::GetFlag(FLAGS_warmup);
   config.label = absl::GetFlag(FLAGS_label);
-  if ((config.transport != "unary" && config.transport != "bidi") ||
-      config.producers < 1 ||
-      (config.transport == "bidi" && config.sessions < 1) ||
+  if ((mode != "unary" && !bidi) ||
+      (bidi_api != "callback" && bidi_api != "future") ||
+      config.producers < 1 || (bidi && config.sessions < 1) ||
       payload_bytes < 0 || !(config.duration_s > 0) ||
       !(config.warmup_s >= 0)) {
     std::cerr << "evstore-grpc-ceiling: --mode must be unary or bidi, "
-                 "--in_flight and --streams at least 1, --payload_bytes not "
-                 "negative, --duration positive, --warmup not negative\n";
+                 "--bidi_api callback or future, --in_flight and --streams "
+                 "at least 1, --payload_bytes not negative, --duration "
+                 "positive, --warmup not negative\n";
     return 2;
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
@@ -251,15 +291,20 @@ int RunClient() {
     std::cerr << "evstore-grpc-ceiling: " << channel.status() << "\n";
     return 2;
   }
-  CeilingSender sender(*channel, config.transport == "bidi", config.sessions,
-                       config.producers, config.event_bytes);
+  CeilingSender sender(*channel, bidi, config.sessions, config.producers,
+                       config.event_bytes);
   DriverOptions driver;
   driver.producers = config.producers;
   driver.warmup_s = config.warmup_s;
   driver.duration_s = config.duration_s;
   driver.server_pid = absl::GetFlag(FLAGS_server_pid);
   RunResult result =
-      RunClosedLoop(driver, [&sender](int p) { return sender.Send(p); });
+      bidi && bidi_api == "callback"
+          ? RunCallbackLoop(driver,
+                            [&sender](int p, SendDone done) {
+                              sender.SendAsync(p, std::move(done));
+                            })
+          : RunClosedLoop(driver, [&sender](int p) { return sender.Send(p); });
   if (absl::Status closed = sender.CloseStreams(); !closed.ok()) {
     ++result.errors;
     if (result.first_error.empty()) result.first_error = closed.ToString();

@@ -39,19 +39,21 @@ class CeilingBidiReactor final
 
   void SendAsync(v1::CeilingRequest request, Callback done) {
     absl::Status refusal;
+    Callback refused;  // Takes `done` when the request is refused.
     bool start_write = false;
     {
       MutexLock lock(&mu_);
       if (closing_ || finished_) {
         refusal = finished_ ? StreamEndedStatus()
                             : absl::FailedPreconditionError("stream is closed");
+        refused = std::move(done);
       } else {
         pending_.push_back({request.correlation_id(), std::move(done)});
         start_write = StartOrQueueWriteLocked(std::move(request));
       }
     }
-    if (!refusal.ok()) {
-      done(std::move(refusal));
+    if (refused) {
+      refused(std::move(refusal));
       return;
     }
     if (start_write) StartWrite(&current_write_);

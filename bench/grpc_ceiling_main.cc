@@ -156,8 +156,8 @@ v1::CeilingRequest RequestTemplate(std::size_t payload_bytes) {
 // stream, waiting for the reply.
 class CeilingSender {
  public:
-  CeilingSender(std::shared_ptr<grpc::Channel> channel, bool bidi, int streams,
-                int producers, std::size_t payload_bytes)
+  CeilingSender(const std::shared_ptr<grpc::Channel>& channel, bool bidi,
+                int streams, int producers, std::size_t payload_bytes)
       : stub_(v1::CeilingService::NewStub(channel)),
         template_(RequestTemplate(payload_bytes)),
         payload_bytes_(payload_bytes),
@@ -180,11 +180,12 @@ class CeilingSender {
   void SendAsync(int p, SendDone done) {
     v1::CeilingRequest request = NextRequest(p);
     const std::uint64_t expected = request.correlation_id();
-    StreamOf(p).SendAsync(std::move(request),
-                          [this, expected, done = std::move(done)](
-                              absl::StatusOr<v1::CeilingResponse> reply) {
-                            done(Check(std::move(reply), expected));
-                          });
+    StreamOf(p).SendAsync(
+        std::move(request),
+        [this, expected, done = std::move(done)](
+            const absl::StatusOr<v1::CeilingResponse>& reply) {
+          done(Check(reply, expected));
+        });
   }
 
   // Ends the streams; the first failure, if any.

@@ -10,6 +10,10 @@
 #   W3  end-to-end latency: 5,000 events/s from 128 producers while 100 (and, unless --smoke,
 #       1,000) live subscribers tail their customer's feed
 #
+# Just before W1, evstore-grpc-ceiling measures gRPC itself with empty
+# handlers, driven like W1 (rows ceiling-unary and ceiling-bidi, system
+# grpc-ceiling); the report shows W1 as a fraction of them.
+#
 # Every run gets a fresh server and data directory. Prints a Markdown table
 # (events/s, p50/p99 latency, ratios evstore / peer) and writes a PNG chart
 # with gnuplot. Needs scripts/install-bench-deps.sh's packages.
@@ -22,7 +26,8 @@
 #                      here (default: a new directory under the data root)
 #   --data-root DIR    where data directories go (default /var/tmp; must not
 #                      be tmpfs)
-#   --only SYSTEM      run only evstore, redis or postgres (repeatable)
+#   --only SYSTEM      run only evstore, ceiling, redis or postgres
+#                      (repeatable; evstore includes the ceiling rows)
 #   --no-build         use the binaries already in ./build-bench
 #   --build-dir DIR    use the binaries of this build instead (no build), e.g.
 #                      ./build from scripts/build.sh (CI: no second build)
@@ -69,15 +74,18 @@ id postgres >/dev/null 2>&1 || {
 if [ "$BUILD" -eq 1 ]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEVSTORE_BUILD_TESTS=OFF >/dev/null
-  ninja -C build-bench evstored evstore-bench evstore-peer-bench
+  ninja -C build-bench evstored evstore-bench evstore-peer-bench \
+    evstore-grpc-ceiling
 fi
 EVSTORED=$BUILD_DIR/server/evstored
 BENCH=$BUILD_DIR/bench/evstore-bench
 PEER_BENCH=$BUILD_DIR/bench/evstore-peer-bench
-for f in "$EVSTORED" "$BENCH" "$PEER_BENCH"; do
+CEILING=$BUILD_DIR/bench/evstore-grpc-ceiling
+for f in "$EVSTORED" "$BENCH" "$PEER_BENCH" "$CEILING"; do
   [ -x "$f" ] || { echo "compare.sh: $f is missing (build first)" >&2; exit 2; }
 done
 . "$ROOT/bench/evstored_control.sh"
+. "$ROOT/bench/ceiling_control.sh"
 . "$ROOT/bench/peers/peer_control.sh"
 
 # 1,000 subscribers need more than the usual 1,024 descriptors (servers and
@@ -99,6 +107,7 @@ RESULTS=$OUT/results.jsonl
 
 cleanup() {
   stop_evstored || true
+  stop_ceiling || true
   stop_redis || true
   stop_postgres || true
   find "$WORK" -mindepth 1 -maxdepth 1 -name 'data-*' -exec rm -rf {} +
@@ -155,6 +164,27 @@ run_evstore() {
   record evstore "$name" "$status" "$line"
 }
 
+# The gRPC ceiling: one server, a unary then a bidi run with W1's load
+# (64 in flight; bidi over 8 streams, producers sending from the reply
+# callback, as evstore-bench's session transport does by default).
+run_ceiling() {
+  local mode status line run
+  start_ceiling "$CEILING" "$OUT/ceiling-server.log"
+  for mode in unary bidi; do
+    run=ceiling-$mode
+    echo; echo "=== gRPC ceiling, empty $mode handler"
+    status=0
+    line=$("$CEILING" --address="$CEILING_ADDRESS" --server_pid="$CEILING_PID" \
+      --mode="$mode" --bidi_api=callback --in_flight=64 --streams=8 \
+      --payload_bytes=256 \
+      --duration="$DURATION" --warmup="$WARMUP" --json --label="$run" \
+      2>"$OUT/$run.table") || status=$?
+    cat "$OUT/$run.table"
+    record grpc-ceiling "$run" "$status" "$line"
+  done
+  stop_ceiling || { echo "the ceiling server did not stop cleanly: $OUT/ceiling-server.log" >&2; FAILED=1; }
+}
+
 # run_peer PEER NAME FLAGS SUBSCRIBERS [SYSTEM (default: PEER)]
 run_peer() {
   local peer=$1 name=$2 flags=$3 subscribers=$4 system=${5:-$1} status line
@@ -180,6 +210,9 @@ for entry in "${WORKLOADS[@]}"; do
   flags=${entry#*|}
   subscribers=0
   [[ "$flags" =~ --subscribers=([0-9]+) ]] && subscribers=${BASH_REMATCH[1]}
+  if [ "$name" = W1 ] && { selected evstore || selected ceiling; }; then
+    run_ceiling
+  fi
   if selected evstore; then
     if [ "$name" = W1 ]; then
       echo; echo "=== evstore W1 over AppendSession"

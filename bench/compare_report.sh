@@ -44,6 +44,34 @@ jq -s -r '
        + " | " + ratio($e.latency_ms.p99; $p.latency_ms.p99) + " |")
 ' "$RESULTS" | tee "$OUT/compare.md"
 
+# The gRPC ceiling (evstore-grpc-ceiling: empty handlers, W1's load, same
+# run): what gRPC alone sustains, and W1 as a fraction of it (session against
+# bidi, unary against unary). Only when the run measured it.
+jq -s -r '
+  def fmt: if . == null then "-" else (. | round | tostring
+           | [scan("\\d{1,3}(?=(?:\\d{3})*$)")] | join(",")) end;
+  def ms: if . == null then "-" else ((. * 100 | round) / 100 | tostring) end;
+  def ratio($a; $b): if $a == null or $b == null or $b == 0 then "-"
+                     else ((($a / $b) * 100 | round) / 100 | tostring) end;
+  . as $all
+  | def find($system; $name): ($all | map(select(.system == $system and .name == $name)) | .[0]);
+  if ($all | map(select(.system == "grpc-ceiling")) | length) == 0 then empty else
+    "",
+    "| gRPC ceiling, empty handler (64 in flight) | calls/s | p50 / p99 ms | evstore W1 | events/s | W1 ÷ ceiling |",
+    "|---|---:|---:|---|---:|---:|",
+    ([["ceiling-unary", "unary calls", "W1-unary", "unary Append"],
+      ["ceiling-bidi", "bidi round trips, 8 streams", "W1", "AppendSession"]][]
+     | . as [$c, $clabel, $w, $wlabel]
+     | find("grpc-ceiling"; $c) as $ceiling
+     | find("evstore"; $w) as $evstore
+     | "| " + $clabel + " | " + ($ceiling.events_per_s | fmt)
+       + (if ($ceiling.errors // 0) > 0 then " FAILED" else "" end)
+       + " | " + ($ceiling.latency_ms.p50 | ms) + " / " + ($ceiling.latency_ms.p99 | ms)
+       + " | " + $wlabel + " | " + ($evstore.events_per_s | fmt)
+       + " | " + ratio($evstore.events_per_s; $ceiling.events_per_s) + " |")
+  end
+' "$RESULTS" | tee -a "$OUT/compare.md"
+
 # Every run in full.
 {
   echo

@@ -54,10 +54,12 @@ absl::StatusOr<v1::AppendResponse> ToOutcome(v1::AppendSessionResult result) {
 // application cancelled); only then can gRPC call OnDone.
 //
 // Coalescing (Nagle-free): an append made while no write is in flight is
-// sent at once, alone. Appends made while a write is in flight are added to
-// the last queued message until it reaches kMaxAppendsPerMessage appends or
-// kMaxCoalescedBytes; OnWriteDone then sends the next queued message at
-// once. Nothing ever waits for a timer.
+// sent at once, alone. Appends made while a write is in flight, or while
+// OnReadDone is handing replies to their callbacks, are added to the last
+// queued message until it reaches kMaxAppendsPerMessage appends or
+// kMaxCoalescedBytes; OnWriteDone, or OnReadDone once the callbacks have
+// returned, sends the next queued message at once. Nothing ever waits for a
+// timer.
 //
 // Every accepted request has an entry in `pending_` until its reply arrives
 // or OnDone fails it with the stream's status, so each callback runs exactly
@@ -100,7 +102,7 @@ class AppendSessionReactor final
         // When the stream can no longer carry writes, the request stays
         // pending and OnDone fails it with the stream's status.
         if (CanWrite()) {
-          if (write_in_flight_) {
+          if (write_in_flight_ || dispatching_replies_) {
             Enqueue(correlation_id, std::move(request));
           } else {
             current_write_.Clear();
@@ -121,18 +123,24 @@ class AppendSessionReactor final
   }
 
   absl::Status Close(absl::Duration timeout) {
+    bool start_write = false;
     bool writes_done = false;
     bool release_hold = false;
     {
       MutexLock lock(&mu_);
       closing_ = true;
-      if (!write_in_flight_ && CanWrite() && !writes_done_started_) {
-        writes_done_started_ = true;
-        writes_done = true;
+      if (!write_in_flight_ && CanWrite()) {
+        // Appends queued while replies were being handed out go first.
+        start_write = StartNextQueuedWriteLocked();
+        if (!start_write) {
+          writes_done_started_ = true;
+          writes_done = true;
+        }
       }
       // Otherwise OnWriteDone half-closes after the last queued write.
       release_hold = TakeHoldRelease();
     }
+    if (start_write) StartWrite(&current_write_);
     if (writes_done) StartWritesDone();
     if (release_hold) RemoveHold();
     {
@@ -173,10 +181,7 @@ class AppendSessionReactor final
       write_in_flight_ = false;
       if (!ok) write_failed_ = true;
       if (CanWrite()) {
-        if (!write_queue_.empty()) {
-          current_write_ = std::move(write_queue_.front().message);
-          write_queue_.pop_front();
-          write_in_flight_ = true;
+        if (StartNextQueuedWriteLocked()) {
           start_write = true;
         } else if (closing_ && !writes_done_started_) {
           writes_done_started_ = true;
@@ -207,6 +212,7 @@ class AppendSessionReactor final
     answered.reserve(static_cast<size_t>(reply.results_size()));
     {
       MutexLock lock(&mu_);
+      dispatching_replies_ = true;
       for (v1::AppendSessionResult& result : *reply.mutable_results()) {
         auto it = pending_.find(result.correlation_id());
         // A result for an id that is not pending (never sent, or answered
@@ -218,6 +224,17 @@ class AppendSessionReactor final
       }
     }
     for (auto& [done, result] : answered) done(ToOutcome(std::move(*result)));
+    // The appends the callbacks made (a producer sending its next append
+    // from the reply callback) go out together, now.
+    bool start_write = false;
+    {
+      MutexLock lock(&mu_);
+      dispatching_replies_ = false;
+      if (!write_in_flight_ && CanWrite()) {
+        start_write = StartNextQueuedWriteLocked();
+      }
+    }
+    if (start_write) StartWrite(&current_write_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -268,6 +285,16 @@ class AppendSessionReactor final
     queued.bytes += bytes;
   }
 
+  // Makes the first queued message the current write; returns false when
+  // none is queued. The caller then starts it (outside the lock).
+  bool StartNextQueuedWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (write_queue_.empty()) return false;
+    current_write_ = std::move(write_queue_.front().message);
+    write_queue_.pop_front();
+    write_in_flight_ = true;
+    return true;
+  }
+
   bool CanWrite() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !write_failed_ && !reads_ended_ && !cancelled_ && !finished_ &&
            !writes_done_started_;
@@ -308,6 +335,9 @@ class AppendSessionReactor final
       ABSL_GUARDED_BY(mu_);
   std::uint64_t next_correlation_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // OnReadDone is running reply callbacks: appends wait in write_queue_ and
+  // go out together when it is done.
+  bool dispatching_replies_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_done_started_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;

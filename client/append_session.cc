@@ -4,6 +4,7 @@
 #include <grpcpp/support/client_callback.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <utility>
@@ -18,17 +19,24 @@
 namespace evstore::client {
 namespace {
 
-absl::StatusOr<v1::AppendResponse> ToOutcome(v1::AppendSessionResponse reply) {
-  switch (reply.result_case()) {
-    case v1::AppendSessionResponse::kSuccess:
-      return std::move(*reply.mutable_success());
-    case v1::AppendSessionResponse::kError:
-      return FromAppendError(reply.error());
-    case v1::AppendSessionResponse::RESULT_NOT_SET:
+// Coalescing bounds of one request message (see AppendSessionRequest in the
+// proto): the server's limit on appends per message, and a size that stays
+// under every server's receive limit. A single append is always sent, however
+// large; the server judges it as it would on Append.
+constexpr int kMaxAppendsPerMessage = 256;
+constexpr size_t kMaxCoalescedBytes = size_t{1} << 20;
+
+absl::StatusOr<v1::AppendResponse> ToOutcome(v1::AppendSessionResult result) {
+  switch (result.result_case()) {
+    case v1::AppendSessionResult::kSuccess:
+      return std::move(*result.mutable_success());
+    case v1::AppendSessionResult::kError:
+      return FromAppendError(result.error());
+    case v1::AppendSessionResult::RESULT_NOT_SET:
       break;
   }
   return absl::UnknownError(absl::StrCat("server answered correlation id ",
-                                         reply.correlation_id(),
+                                         result.correlation_id(),
                                          " with neither success nor error"));
 }
 
@@ -44,6 +52,14 @@ absl::StatusOr<v1::AppendResponse> ToOutcome(v1::AppendSessionResponse reply) {
 // holds one gRPC hold until no write is in flight and none will follow (the
 // stream was half-closed, a write failed, the read side ended or the
 // application cancelled); only then can gRPC call OnDone.
+//
+// Coalescing (Nagle-free): an append made while no write is in flight is
+// sent at once, alone. Appends made while a write is in flight, or while
+// OnReadDone is handing replies to their callbacks, are added to the last
+// queued message until it reaches kMaxAppendsPerMessage appends or
+// kMaxCoalescedBytes; OnWriteDone, or OnReadDone once the callbacks have
+// returned, sends the next queued message at once. Nothing ever waits for a
+// timer.
 //
 // Every accepted request has an entry in `pending_` until its reply arrives
 // or OnDone fails it with the stream's status, so each callback runs exactly
@@ -86,13 +102,13 @@ class AppendSessionReactor final
         // When the stream can no longer carry writes, the request stays
         // pending and OnDone fails it with the stream's status.
         if (CanWrite()) {
-          v1::AppendSessionRequest message;
-          message.set_correlation_id(correlation_id);
-          *message.mutable_append() = std::move(request);
-          if (write_in_flight_) {
-            write_queue_.push_back(std::move(message));
+          if (write_in_flight_ || dispatching_replies_) {
+            Enqueue(correlation_id, std::move(request));
           } else {
-            current_write_ = std::move(message);
+            current_write_.Clear();
+            v1::SessionAppend* append = current_write_.add_appends();
+            append->set_correlation_id(correlation_id);
+            *append->mutable_append() = std::move(request);
             write_in_flight_ = true;
             start_write = true;
           }
@@ -107,18 +123,24 @@ class AppendSessionReactor final
   }
 
   absl::Status Close(absl::Duration timeout) {
+    bool start_write = false;
     bool writes_done = false;
     bool release_hold = false;
     {
       MutexLock lock(&mu_);
       closing_ = true;
-      if (!write_in_flight_ && CanWrite() && !writes_done_started_) {
-        writes_done_started_ = true;
-        writes_done = true;
+      if (!write_in_flight_ && CanWrite()) {
+        // Appends queued while replies were being handed out go first.
+        start_write = StartNextQueuedWriteLocked();
+        if (!start_write) {
+          writes_done_started_ = true;
+          writes_done = true;
+        }
       }
       // Otherwise OnWriteDone half-closes after the last queued write.
       release_hold = TakeHoldRelease();
     }
+    if (start_write) StartWrite(&current_write_);
     if (writes_done) StartWritesDone();
     if (release_hold) RemoveHold();
     {
@@ -159,10 +181,7 @@ class AppendSessionReactor final
       write_in_flight_ = false;
       if (!ok) write_failed_ = true;
       if (CanWrite()) {
-        if (!write_queue_.empty()) {
-          current_write_ = std::move(write_queue_.front());
-          write_queue_.pop_front();
-          write_in_flight_ = true;
+        if (StartNextQueuedWriteLocked()) {
           start_write = true;
         } else if (closing_ && !writes_done_started_) {
           writes_done_started_ = true;
@@ -189,18 +208,33 @@ class AppendSessionReactor final
     }
     v1::AppendSessionResponse reply = std::move(incoming_);
     StartRead(&incoming_);
-    AppendCallback done;
+    std::vector<std::pair<AppendCallback, v1::AppendSessionResult*>> answered;
+    answered.reserve(static_cast<size_t>(reply.results_size()));
     {
       MutexLock lock(&mu_);
-      auto it = pending_.find(reply.correlation_id());
-      if (it != pending_.end()) {
-        done = std::move(it->second);
+      dispatching_replies_ = true;
+      for (v1::AppendSessionResult& result : *reply.mutable_results()) {
+        auto it = pending_.find(result.correlation_id());
+        // A result for an id that is not pending (never sent, or answered
+        // already) is a server bug that no caller waits for; it is
+        // deliberately dropped.
+        if (it == pending_.end()) continue;
+        answered.emplace_back(std::move(it->second), &result);
         pending_.erase(it);
       }
     }
-    // A reply to an id that is not pending (never sent, or answered already)
-    // is a server bug that no caller waits for; it is deliberately dropped.
-    if (done) done(ToOutcome(std::move(reply)));
+    for (auto& [done, result] : answered) done(ToOutcome(std::move(*result)));
+    // The appends the callbacks made (a producer sending its next append
+    // from the reply callback) go out together, now.
+    bool start_write = false;
+    {
+      MutexLock lock(&mu_);
+      dispatching_replies_ = false;
+      if (!write_in_flight_ && CanWrite()) {
+        start_write = StartNextQueuedWriteLocked();
+      }
+    }
+    if (start_write) StartWrite(&current_write_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -227,6 +261,40 @@ class AppendSessionReactor final
   }
 
  private:
+  // A request message waiting for the stream, with the serialized size of
+  // its appends.
+  struct QueuedMessage {
+    v1::AppendSessionRequest message;
+    size_t bytes = 0;
+  };
+
+  // Adds an append to the last queued message, or starts a new one when that
+  // message is full.
+  void Enqueue(std::uint64_t correlation_id, v1::AppendRequest request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const size_t bytes = request.ByteSizeLong();
+    if (write_queue_.empty() ||
+        write_queue_.back().message.appends_size() >= kMaxAppendsPerMessage ||
+        write_queue_.back().bytes + bytes > kMaxCoalescedBytes) {
+      write_queue_.emplace_back();
+    }
+    QueuedMessage& queued = write_queue_.back();
+    v1::SessionAppend* append = queued.message.add_appends();
+    append->set_correlation_id(correlation_id);
+    *append->mutable_append() = std::move(request);
+    queued.bytes += bytes;
+  }
+
+  // Makes the first queued message the current write; returns false when
+  // none is queued. The caller then starts it (outside the lock).
+  bool StartNextQueuedWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (write_queue_.empty()) return false;
+    current_write_ = std::move(write_queue_.front().message);
+    write_queue_.pop_front();
+    write_in_flight_ = true;
+    return true;
+  }
+
   bool CanWrite() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !write_failed_ && !reads_ended_ && !cancelled_ && !finished_ &&
            !writes_done_started_;
@@ -262,11 +330,14 @@ class AppendSessionReactor final
   mutable Mutex mu_;
   // Being sent by gRPC while write_in_flight_.
   v1::AppendSessionRequest current_write_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::AppendSessionRequest> write_queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueuedMessage> write_queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::uint64_t, AppendCallback> pending_
       ABSL_GUARDED_BY(mu_);
   std::uint64_t next_correlation_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // OnReadDone is running reply callbacks: appends wait in write_queue_ and
+  // go out together when it is done.
+  bool dispatching_replies_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_done_started_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;

@@ -8,6 +8,16 @@
 // assigns every request a correlation id and hands each reply to the caller
 // that sent the request.
 //
+// Coalescing: an append made while the stream is idle is sent at once, in a
+// message of its own. Appends made while a message is being written, or
+// while replies are being handed to their callbacks (e.g. a producer sending
+// its next append from the callback), are gathered and sent together in the
+// next message (up to 256 appends or about 1 MiB per message), as soon as
+// that write completes or those callbacks return; the session never waits on
+// a timer. Each append in a message is still its own atomic
+// append with its own outcome. The server likewise answers with every result
+// that is ready in one message.
+//
 // Outcomes of one append:
 // - the AppendResponse (also for an idempotent duplicate, see `duplicate`);
 // - the error the server reported for it (AppendError), with the code and

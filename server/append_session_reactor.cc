@@ -2,22 +2,24 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "server/proto_conversion.h"
 #include "server/status_mapping.h"
 
 namespace evstore::server {
 namespace {
 
-v1::AppendSessionResponse ErrorReply(uint64_t correlation_id,
-                                     const absl::Status& status) {
+v1::AppendSessionResult ErrorResult(uint64_t correlation_id,
+                                    const absl::Status& status) {
   const grpc::Status grpc_status = ToGrpcStatus(status);
-  v1::AppendSessionResponse reply;
-  reply.set_correlation_id(correlation_id);
-  v1::AppendError* error = reply.mutable_error();
+  v1::AppendSessionResult result;
+  result.set_correlation_id(correlation_id);
+  v1::AppendError* error = result.mutable_error();
   error->set_code(static_cast<int32_t>(grpc_status.error_code()));
   error->set_message(grpc_status.error_message());
-  return reply;
+  return result;
 }
 
 }  // namespace
@@ -64,49 +66,88 @@ void AppendSessionReactor::OnReadDone(bool ok) {
   // No read is in flight now, so request_ is free to take.
   v1::AppendSessionRequest request;
   request.Swap(&request_);
+  const size_t count = static_cast<size_t>(request.appends_size());
   {
     MutexLock lock(&mu_);
     reading_ = false;
     if (finished_ || broken_) return;  // Nobody would see the reply.
-    ++unanswered_;
+    unanswered_ += count;
     MaybeStartReadLocked();
   }
-
-  const uint64_t correlation_id = request.correlation_id();
-  absl::StatusOr<AppendBatch> batch =
-      ToAppendBatch(std::move(*request.mutable_append()), limits_);
-  if (!batch.ok()) {
-    Reply(ErrorReply(correlation_id, batch.status()));
+  if (count == 0) return;
+  if (count > kMaxAppendsPerMessage) {
+    RejectAll(request, absl::InvalidArgumentError(absl::StrCat(
+                           "appends: an AppendSessionRequest carries at most ",
+                           kMaxAppendsPerMessage, " appends; this one carries ",
+                           count, " (none of them was processed)")));
     return;
   }
+
+  std::vector<AppendBatch> batches;
+  std::vector<uint64_t> correlation_ids;
+  std::vector<v1::AppendSessionResult> rejected;
+  batches.reserve(count);
+  correlation_ids.reserve(count);
+  for (v1::SessionAppend& append : *request.mutable_appends()) {
+    absl::StatusOr<AppendBatch> batch =
+        ToAppendBatch(std::move(*append.mutable_append()), limits_);
+    if (batch.ok()) {
+      batches.push_back(*std::move(batch));
+      correlation_ids.push_back(append.correlation_id());
+    } else {
+      rejected.push_back(ErrorResult(append.correlation_id(), batch.status()));
+    }
+  }
+  if (!rejected.empty()) Reply(std::move(rejected));
+  if (batches.empty()) return;
   {
     MutexLock lock(&mu_);
-    ++callbacks_outstanding_;
+    callbacks_outstanding_ += batches.size();
   }
-  // The callback may run before Append returns; nothing below touches this.
-  log_->Append(*std::move(batch),
-               [this, correlation_id](absl::StatusOr<AppendResult> result) {
-                 OnAppendDone(correlation_id, std::move(result));
-               });
+  // The callback may run before AppendMany returns, and concurrently with
+  // itself; nothing below touches this.
+  log_->AppendMany(std::move(batches),
+                   [this, correlation_ids = std::move(correlation_ids)](
+                       std::vector<IndexedAppendResult> outcomes) {
+                     OnAppendsDone(correlation_ids, std::move(outcomes));
+                   });
 }
 
-void AppendSessionReactor::OnAppendDone(uint64_t correlation_id,
-                                        absl::StatusOr<AppendResult> result) {
-  v1::AppendSessionResponse reply;
-  if (result.ok()) {
-    reply.set_correlation_id(correlation_id);
-    ToProto(*result, reply.mutable_success());
-  } else {
-    reply = ErrorReply(correlation_id, result.status());
+void AppendSessionReactor::RejectAll(const v1::AppendSessionRequest& request,
+                                     const absl::Status& why) {
+  std::vector<v1::AppendSessionResult> results;
+  results.reserve(static_cast<size_t>(request.appends_size()));
+  for (const v1::SessionAppend& append : request.appends()) {
+    results.push_back(ErrorResult(append.correlation_id(), why));
+  }
+  Reply(std::move(results));
+}
+
+void AppendSessionReactor::OnAppendsDone(
+    const std::vector<uint64_t>& correlation_ids,
+    std::vector<IndexedAppendResult> outcomes) {
+  std::vector<v1::AppendSessionResult> results;
+  results.reserve(outcomes.size());
+  for (IndexedAppendResult& outcome : outcomes) {
+    const uint64_t correlation_id = correlation_ids[outcome.index];
+    if (outcome.result.ok()) {
+      v1::AppendSessionResult& result = results.emplace_back();
+      result.set_correlation_id(correlation_id);
+      ToProto(*outcome.result, result.mutable_success());
+    } else {
+      results.push_back(ErrorResult(correlation_id, outcome.result.status()));
+    }
   }
   bool destroy;
   {
     MutexLock lock(&mu_);
-    --callbacks_outstanding_;
+    callbacks_outstanding_ -= results.size();
     if (finished_ || broken_) {
-      --unanswered_;
+      unanswered_ -= results.size();
     } else {
-      pending_.push_back(std::move(reply));
+      for (v1::AppendSessionResult& result : results) {
+        *pending_.add_results() = std::move(result);
+      }
       MaybeStartWriteLocked();
     }
     destroy = done_ && callbacks_outstanding_ == 0;
@@ -114,24 +155,27 @@ void AppendSessionReactor::OnAppendDone(uint64_t correlation_id,
   if (destroy) delete this;
 }
 
-void AppendSessionReactor::Reply(v1::AppendSessionResponse reply) {
+void AppendSessionReactor::Reply(std::vector<v1::AppendSessionResult> results) {
   MutexLock lock(&mu_);
   if (finished_ || broken_) {
-    --unanswered_;
+    unanswered_ -= results.size();
     return;
   }
-  pending_.push_back(std::move(reply));
+  for (v1::AppendSessionResult& result : results) {
+    *pending_.add_results() = std::move(result);
+  }
   MaybeStartWriteLocked();
 }
 
 void AppendSessionReactor::OnWriteDone(bool ok) {
   MutexLock lock(&mu_);
   writing_ = false;
-  --unanswered_;
+  unanswered_ -= writing_results_;
+  writing_results_ = 0;
   if (!ok) {
     broken_ = true;
-    unanswered_ -= pending_.size();
-    pending_.clear();
+    unanswered_ -= static_cast<size_t>(pending_.results_size());
+    pending_.Clear();
   }
   MaybeStartWriteLocked();
   MaybeStartReadLocked();
@@ -141,8 +185,8 @@ void AppendSessionReactor::OnWriteDone(bool ok) {
 void AppendSessionReactor::OnCancel() {
   MutexLock lock(&mu_);
   broken_ = true;
-  unanswered_ -= pending_.size();
-  pending_.clear();
+  unanswered_ -= static_cast<size_t>(pending_.results_size());
+  pending_.Clear();
   MaybeFinishLocked();
 }
 
@@ -173,9 +217,13 @@ void AppendSessionReactor::MaybeStartReadLocked() {
 }
 
 void AppendSessionReactor::MaybeStartWriteLocked() {
-  if (writing_ || pending_.empty() || finished_ || broken_) return;
-  writing_reply_ = std::move(pending_.front());
-  pending_.pop_front();
+  if (writing_ || pending_.results_size() == 0 || finished_ || broken_) {
+    return;
+  }
+  // Everything ready goes in one message; pending_ starts empty again.
+  writing_reply_.Clear();
+  writing_reply_.Swap(&pending_);
+  writing_results_ = static_cast<size_t>(writing_reply_.results_size());
   writing_ = true;
   StartWrite(&writing_reply_);
 }

@@ -4,7 +4,8 @@
 #define EVSTORE_SERVER_APPEND_SESSION_REACTOR_H_
 
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -43,13 +44,19 @@ class AppendSessionRegistry {
   absl::flat_hash_set<AppendSessionReactor*> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
-// Reads requests continuously (one read in flight) and hands each to
-// EventLog::Append; replies are queued and written one at a time, in the
-// order the appends complete. A request that fails validation or append is
-// answered with an AppendError and the session goes on.
+// Reads request messages continuously (one read in flight) and hands all the
+// appends of one message to EventLog::AppendMany together. Results are
+// queued and written in as few messages as possible: one write at a time,
+// carrying every result that is ready when the stream becomes free (the
+// results of one commit group arrive together), never waiting for more. An
+// append that fails validation or append is answered with an AppendError and
+// the session goes on.
 //
-// Memory stays bounded: once kMaxUnanswered requests are read but not yet
-// answered on the wire, reading pauses until replies drain.
+// Limits: a message with more than kMaxAppendsPerMessage appends is not
+// processed; each of its appends is answered with INVALID_ARGUMENT naming
+// the limit. Memory stays bounded: once kMaxUnanswered appends are read but
+// not yet answered on the wire, reading pauses until replies drain (so at
+// most kMaxUnanswered + kMaxAppendsPerMessage - 1 are unanswered).
 //
 // Ends with OK when the client half-closed and every reply is written; with
 // UNAVAILABLE ("server shutting down") after AppendSessionRegistry::
@@ -67,6 +74,8 @@ class AppendSessionReactor final
                                      v1::AppendSessionResponse> {
  public:
   static constexpr size_t kMaxUnanswered = 1024;
+  // The most appends one AppendSessionRequest may carry (see the proto).
+  static constexpr size_t kMaxAppendsPerMessage = 256;
 
   // Starts reading at once. `log` and `registry` must outlive the reactor.
   AppendSessionReactor(EventLog* log, const RequestLimits& limits,
@@ -83,10 +92,15 @@ class AppendSessionReactor final
  private:
   ~AppendSessionReactor() override = default;
 
-  void OnAppendDone(uint64_t correlation_id,
-                    absl::StatusOr<AppendResult> result);
-  // Queues a reply and writes it when the stream is free.
-  void Reply(v1::AppendSessionResponse reply);
+  // Answers the appends of one message whose outcomes arrived together;
+  // `correlation_ids` maps an outcome's index to its append.
+  void OnAppendsDone(const std::vector<uint64_t>& correlation_ids,
+                     std::vector<IndexedAppendResult> outcomes);
+  // Queues results and writes them when the stream is free.
+  void Reply(std::vector<v1::AppendSessionResult> results);
+  // Answers every append of `request` with `why`.
+  void RejectAll(const v1::AppendSessionRequest& request,
+                 const absl::Status& why);
 
   void MaybeStartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeStartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -101,16 +115,19 @@ class AppendSessionReactor final
   v1::AppendSessionRequest request_;
 
   Mutex mu_;
-  // The reply being written (valid while writing_).
+  // The message being written (valid while writing_) and the number of
+  // results it carries.
   v1::AppendSessionResponse writing_reply_ ABSL_GUARDED_BY(mu_);
+  size_t writing_results_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
-  // Replies waiting for the stream.
-  std::deque<v1::AppendSessionResponse> pending_ ABSL_GUARDED_BY(mu_);
-  // Requests read whose reply is not yet written (in validation, in the
+  // Results waiting for the stream: the next message to write.
+  v1::AppendSessionResponse pending_ ABSL_GUARDED_BY(mu_);
+  // Appends read whose result is not yet written (in validation, in the
   // event log, queued or being written).
   size_t unanswered_ ABSL_GUARDED_BY(mu_) = 0;
-  // Storage callbacks that have not returned yet.
+  // Appends handed to the event log whose outcome callback has not returned
+  // yet.
   size_t callbacks_outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;  // Half-closed or broken.
   bool broken_ ABSL_GUARDED_BY(mu_) = false;      // Cancelled or write failed.

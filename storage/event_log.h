@@ -68,6 +68,22 @@ struct EventLogOptions {
 // before Append returns) when it is rejected. It must return quickly.
 using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>)>;
 
+// The outcome of one append of an EventLog::AppendMany call.
+struct IndexedAppendResult {
+  size_t index = 0;  // The append's index in the call's `batches`.
+  absl::StatusOr<AppendResult> result;
+};
+
+// Receives outcomes of the appends of one AppendMany call: called one or more
+// times until every append has had exactly one outcome. Outcomes that are
+// decided together come in one call: those of the appends that share a
+// commit group (once the group is durable and visible), or that are rejected
+// at once. Calls may come from different threads, also concurrently (the
+// callback must be thread-safe), and possibly before AppendMany returns.
+// Each must return quickly.
+using AppendManyCallback =
+    absl::AnyInvocable<void(std::vector<IndexedAppendResult>)>;
+
 enum class ReadDirection { kForwards, kBackwards };
 
 // Bounds one read call. A read returns at most max_events events and stops
@@ -148,6 +164,14 @@ class EventLog {
   // recorded by a different append), RESOURCE_EXHAUSTED (queue full),
   // UNAVAILABLE (closing or fail-stopped).
   virtual void Append(AppendBatch batch, AppendCallback done) = 0;
+
+  // Queues several independent appends with one hand-off: each has exactly
+  // the semantics of Append (its own atomic unit, its own outcome); they are
+  // sequenced in vector order, so each sees the earlier ones that succeeded.
+  // `done` receives the outcomes (see AppendManyCallback). An empty `batches`
+  // never calls `done`.
+  virtual void AppendMany(std::vector<AppendBatch> batches,
+                          AppendManyCallback done) = 0;
 
   // Reads a customer's feed from `from` (inclusive; 0 means the first
   // position forwards and the head backwards). Only events matching `filter`

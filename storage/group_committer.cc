@@ -50,9 +50,56 @@ GroupCommitter::GroupCommitter(const GroupCommitterOptions& options,
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
+// Consecutive outcomes of one submission are delivered in one callback.
+class GroupCommitter::OutcomeDelivery {
+ public:
+  OutcomeDelivery() = default;
+  OutcomeDelivery(const OutcomeDelivery&) = delete;
+  OutcomeDelivery& operator=(const OutcomeDelivery&) = delete;
+  ~OutcomeDelivery() { Flush(); }
+
+  void Add(const std::shared_ptr<Submission>& submission, size_t index,
+           absl::StatusOr<AppendResult> result) {
+    if (submission != submission_) {
+      Flush();
+      submission_ = submission;
+    }
+    outcomes_.push_back(IndexedAppendResult{index, std::move(result)});
+  }
+
+  // Delivers what has been added since the last Flush.
+  void Flush() {
+    if (submission_ != nullptr && !outcomes_.empty()) {
+      submission_->done(std::move(outcomes_));
+    }
+    outcomes_ = {};
+    submission_ = nullptr;
+  }
+
+ private:
+  std::shared_ptr<Submission> submission_;
+  std::vector<IndexedAppendResult> outcomes_;
+};
+
 void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
-  const size_t bytes = AppendBytes(batch);
+  std::vector<AppendBatch> batches;
+  batches.push_back(std::move(batch));
+  EnqueueMany(std::move(batches),
+              [done = std::move(done)](
+                  std::vector<IndexedAppendResult> outcomes) mutable {
+                done(std::move(outcomes.front().result));
+              });
+}
+
+void GroupCommitter::EnqueueMany(std::vector<AppendBatch> batches,
+                                 AppendManyCallback done) {
+  if (batches.empty()) return;
+  auto submission = std::make_shared<Submission>(Submission{std::move(done)});
+  std::vector<size_t> bytes;
+  bytes.reserve(batches.size());
+  for (const AppendBatch& batch : batches) bytes.push_back(AppendBytes(batch));
   absl::Status rejection;
+  size_t admitted = 0;
   {
     MutexLock lock(&mu_);
     if (stopping_) {
@@ -62,18 +109,29 @@ void GroupCommitter::Enqueue(AppendBatch batch, AppendCallback done) {
     } else if (!failure_.ok()) {
       rejection = absl::UnavailableError(absl::StrCat(
           "appends are stopped after a storage failure: ", failure_.message()));
-    } else if (queued_bytes_ > 0 &&
-               queued_bytes_ + bytes > options_.max_queued_bytes) {
-      rejection = absl::ResourceExhaustedError(absl::StrCat(
-          "the append queue is full (", queued_bytes_,
-          " bytes waiting to become durable); retry with backoff"));
     } else {
-      queued_bytes_ += bytes;
-      queue_.push_back(PendingAppend{std::move(batch), std::move(done), bytes});
-      return;
+      for (; admitted < batches.size(); ++admitted) {
+        const size_t append_bytes = bytes[admitted];
+        if (queued_bytes_ > 0 &&
+            queued_bytes_ + append_bytes > options_.max_queued_bytes) {
+          rejection = absl::ResourceExhaustedError(absl::StrCat(
+              "the append queue is full (", queued_bytes_,
+              " bytes waiting to become durable); retry with backoff"));
+          break;
+        }
+        queued_bytes_ += append_bytes;
+        queue_.push_back(PendingAppend{std::move(batches[admitted]), submission,
+                                       admitted, append_bytes});
+      }
     }
   }
-  done(std::move(rejection));
+  if (admitted == batches.size()) return;
+  std::vector<IndexedAppendResult> outcomes;
+  outcomes.reserve(batches.size() - admitted);
+  for (size_t i = admitted; i < batches.size(); ++i) {
+    outcomes.push_back(IndexedAppendResult{i, rejection});
+  }
+  submission->done(std::move(outcomes));
 }
 
 absl::Status GroupCommitter::Health() const {
@@ -163,9 +221,9 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
   {
     sequencer_->BeginGroup(NextRecordedAt());
     for (PendingAppend& p : pending) {
-      group.entries.push_back(
-          SequencedEntry{sequencer_->Sequence(std::move(p.batch)),
-                         std::move(p.done), p.bytes, AppendState::kQueued});
+      group.entries.push_back(SequencedEntry{
+          sequencer_->Sequence(std::move(p.batch)), std::move(p.submission),
+          p.index, p.bytes, AppendState::kQueued});
     }
     sequencer_->SealGroup(&batch);
     if (batch.Count() > 0) {
@@ -190,9 +248,12 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
 void GroupCommitter::Reject(std::vector<PendingAppend>& pending,
                             const absl::Status& why) {
   size_t bytes = 0;
-  for (PendingAppend& p : pending) {
-    p.done(why);
-    bytes += p.bytes;
+  {
+    OutcomeDelivery delivery;
+    for (PendingAppend& p : pending) {
+      delivery.Add(p.submission, p.index, why);
+      bytes += p.bytes;
+    }
   }
   MutexLock lock(&mu_);
   queued_bytes_ -= bytes;
@@ -253,12 +314,16 @@ void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
     }
     entry.state = AppendState::kVisible;
   }
-  for (SequencedEntry& entry : group.entries) {
-    // Durable and visible before acknowledged (or failed, never acked).
-    assert(!failure.ok() || entry.state == AppendState::kVisible);
-    entry.done(std::move(entry.sequenced.result));
-    entry.state = AppendState::kAcked;
-    bytes += entry.bytes;
+  {
+    OutcomeDelivery delivery;
+    for (SequencedEntry& entry : group.entries) {
+      // Durable and visible before acknowledged (or failed, never acked).
+      assert(!failure.ok() || entry.state == AppendState::kVisible);
+      delivery.Add(entry.submission, entry.index,
+                   std::move(entry.sequenced.result));
+      entry.state = AppendState::kAcked;
+      bytes += entry.bytes;
+    }
   }
   MutexLock lock(&mu_);
   queued_bytes_ -= bytes;

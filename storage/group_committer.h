@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,13 @@ class GroupCommitter {
   // Queues an append; see EventLog::Append.
   void Enqueue(AppendBatch batch, AppendCallback done);
 
+  // Queues several appends under one lock and with one wake-up of the commit
+  // thread; see EventLog::AppendMany. They stay consecutive in the queue, so
+  // they share a commit group unless it reaches max_group_bytes. When the
+  // queue's byte budget runs out part-way, the appends that still fit are
+  // queued and the rest fail with RESOURCE_EXHAUSTED.
+  void EnqueueMany(std::vector<AppendBatch> batches, AppendManyCallback done);
+
   // OK while appends are accepted; RESOURCE_EXHAUSTED while they are
   // refused for lack of disk space (this passes by itself); UNAVAILABLE
   // after a storage failure (fail-stop: until restart) or once stopping.
@@ -77,17 +85,26 @@ class GroupCommitter {
   // The states of an append, in the only order they may occur.
   enum class AppendState { kQueued, kWritten, kDurable, kVisible, kAcked };
 
+  // The caller of one Enqueue/EnqueueMany: where its outcomes go.
+  struct Submission {
+    AppendManyCallback done;
+  };
   struct PendingAppend {
     AppendBatch batch;
-    AppendCallback done;
+    std::shared_ptr<Submission> submission;
+    size_t index = 0;  // In the submission.
     size_t bytes = 0;
   };
   struct SequencedEntry {
     SequencedAppend sequenced;
-    AppendCallback done;
+    std::shared_ptr<Submission> submission;
+    size_t index = 0;
     size_t bytes = 0;
     AppendState state = AppendState::kQueued;
   };
+  // Accumulates outcomes and hands each submission's consecutive run of them
+  // to its callback in one call.
+  class OutcomeDelivery;
   struct Group {
     std::vector<SequencedEntry> entries;
     absl::Status write_status;

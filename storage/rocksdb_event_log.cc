@@ -49,6 +49,11 @@ void RocksEventLog::Append(AppendBatch batch, AppendCallback done) {
   committer_->Enqueue(std::move(batch), std::move(done));
 }
 
+void RocksEventLog::AppendMany(std::vector<AppendBatch> batches,
+                               AppendManyCallback done) {
+  committer_->EnqueueMany(std::move(batches), std::move(done));
+}
+
 void RocksEventLog::Publish(
     const std::string& customer,
     std::vector<std::shared_ptr<const RecordedEvent>> events) {

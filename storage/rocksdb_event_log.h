@@ -26,6 +26,8 @@ class RocksEventLog final : public EventLog {
   ~RocksEventLog() override;
 
   void Append(AppendBatch batch, AppendCallback done) override;
+  void AppendMany(std::vector<AppendBatch> batches,
+                  AppendManyCallback done) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,

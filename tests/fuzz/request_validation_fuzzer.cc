@@ -416,11 +416,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 1: {
-      // AppendSession converts each request's append with the moving
+      // AppendSession converts each append of a message with the moving
       // overload; CheckAppend runs both.
       v1::AppendSessionRequest request;
       if (Parse(data, size, &request)) {
-        CheckAppend(request.append(), limits, small_limits);
+        for (const v1::SessionAppend& append : request.appends()) {
+          CheckAppend(append.append(), limits, small_limits);
+        }
       }
       break;
     }

@@ -264,8 +264,12 @@ void WriteRequestSeeds(CorpusWriter& w) {
   w.Write("append_duplicate_id", RequestInput(kAppend, duplicate_id));
 
   v1::AppendSessionRequest session;
-  session.set_correlation_id(17);
-  *session.mutable_append() = append;
+  v1::SessionAppend* first = session.add_appends();
+  first->set_correlation_id(17);
+  *first->mutable_append() = append;
+  v1::SessionAppend* second = session.add_appends();
+  second->set_correlation_id(18);
+  *second->mutable_append() = binary;
   w.Write("append_session", RequestInput(kAppendSession, session));
 
   v1::ReadRequest read;

@@ -52,15 +52,17 @@ void AbandonAppendSession(const EvstoredProcess& server, uint64_t* seq) {
   grpc::ClientContext context;
   auto stream = stub->AppendSession(&context);
   v1::AppendSessionRequest request;
-  request.set_correlation_id(1);
-  *request.mutable_append() = MakeAppend(
+  v1::SessionAppend* append = request.add_appends();
+  append->set_correlation_id(1);
+  *append->mutable_append() = MakeAppend(
       kScratchCustomer, {"abandoned/session"}, {"Abandoned"}, 1, seq, 10, 256);
   REQUIRE(stream->Write(request));
   v1::AppendSessionResponse response;
   REQUIRE(stream->Read(&response));
-  REQUIRE(response.has_success());
-  request.set_correlation_id(2);
-  *request.mutable_append() = MakeAppend(
+  REQUIRE(response.results_size() == 1);
+  REQUIRE(response.results(0).has_success());
+  append->set_correlation_id(2);
+  *append->mutable_append() = MakeAppend(
       kScratchCustomer, {"abandoned/session"}, {"Abandoned"}, 1, seq, 10, 256);
   REQUIRE(stream->Write(request));
 }

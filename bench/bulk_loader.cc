@@ -42,6 +42,26 @@ class FirstFailure {
 
 }  // namespace
 
+WorkloadShape ShapeOf(const RunConfig& config, int events_per_append,
+                      int customers) {
+  return {
+      .event_bytes = config.event_bytes,
+      .events_per_append = events_per_append,
+      .customers = customers,
+      .streams = config.streams,
+      .ids = config.ids == "random" ? IdKind::kRandom : IdKind::kTimeOrdered};
+}
+
+BulkLoadOptions BulkLoadFor(const RunConfig& config, int customers,
+                            std::uint64_t events, const char* label) {
+  BulkLoadOptions options;
+  options.shape = ShapeOf(config, config.load_batch, customers);
+  options.events = events;
+  options.producers = config.load_producers;
+  options.label = label;
+  return options;
+}
+
 absl::StatusOr<BulkLoadResult> BulkLoad(const client::Client& client,
                                         const BulkLoadOptions& options) {
   if (options.producers < 1 || options.shape.events_per_append < 1) {

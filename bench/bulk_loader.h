@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/event_factory.h"
+#include "bench/report.h"
 #include "client/evstore_client.h"
 
 namespace evstore::bench {
@@ -33,6 +34,16 @@ struct BulkLoadResult {
     return seconds > 0 ? static_cast<double>(events) / seconds : 0;
   }
 };
+
+// The events of `config`'s workload (event size, streams, id kind) over its
+// first `customers` customers, `events_per_append` to a request.
+WorkloadShape ShapeOf(const RunConfig& config, int events_per_append,
+                      int customers);
+
+// A bulk load of `events` such events over `customers` customers with
+// config's load_producers x load_batch.
+BulkLoadOptions BulkLoadFor(const RunConfig& config, int customers,
+                            std::uint64_t events, const char* label);
 
 // Appends exactly `options.events` events through `client` and returns when
 // all are acknowledged, or the first failed append's error (producers stop

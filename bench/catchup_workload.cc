@@ -41,17 +41,9 @@ absl::StatusOr<RunResult> RunCatchupWorkload(const client::Client& client,
   CatchupFigures figures;
   figures.feed_events = config.preload_events;
   if (*head < config.preload_events) {
-    BulkLoadOptions load;
-    load.shape = {
-        .event_bytes = config.event_bytes,
-        .events_per_append = config.load_batch,
-        .customers = 1,
-        .streams = config.streams,
-        .ids = config.ids == "random" ? IdKind::kRandom : IdKind::kTimeOrdered};
-    load.events = config.preload_events - *head;
-    load.producers = config.load_producers;
-    load.label = "(catch-up preload)";
-    absl::StatusOr<BulkLoadResult> loaded = BulkLoad(client, load);
+    absl::StatusOr<BulkLoadResult> loaded =
+        BulkLoad(client, BulkLoadFor(config, 1, config.preload_events - *head,
+                                     "(catch-up preload)"));
     if (!loaded.ok()) return loaded.status();
     figures.preloaded_events = loaded->events;
     figures.preload_s = loaded->seconds;

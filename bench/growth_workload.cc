@@ -15,15 +15,6 @@
 namespace evstore::bench {
 namespace {
 
-WorkloadShape Shape(const RunConfig& config, int events_per_append) {
-  return {
-      .event_bytes = config.event_bytes,
-      .events_per_append = events_per_append,
-      .customers = config.customers,
-      .streams = config.streams,
-      .ids = config.ids == "random" ? IdKind::kRandom : IdKind::kTimeOrdered};
-}
-
 // One W2 run: each producer appends its own EventFactory's requests.
 RunResult RunBatched(const client::Client& client, const RunConfig& config,
                      const DriverOptions& driver) {
@@ -33,7 +24,7 @@ RunResult RunBatched(const client::Client& client, const RunConfig& config,
   std::vector<EventFactory> factories;
   for (int p = 0; p < driver.producers; ++p) {
     factories.emplace_back(
-        Shape(config, config.batch), p,
+        ShapeOf(config, config.batch, config.customers), p,
         seed + 0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(p + 1));
   }
   return RunClosedLoop(driver, [&](int p) -> absl::StatusOr<AppendOutcome> {
@@ -84,12 +75,9 @@ absl::StatusOr<RunResult> RunGrowthWorkload(const client::Client& client,
 
   const std::uint64_t held = empty.total_events;
   if (held < config.growth_events) {
-    BulkLoadOptions load;
-    load.shape = Shape(config, config.load_batch);
-    load.events = config.growth_events - held;
-    load.producers = config.load_producers;
-    load.label = "(growth fill)";
-    absl::StatusOr<BulkLoadResult> filled = BulkLoad(client, load);
+    absl::StatusOr<BulkLoadResult> filled = BulkLoad(
+        client, BulkLoadFor(config, config.customers,
+                            config.growth_events - held, "(growth fill)"));
     if (!filled.ok()) return filled.status();
     figures.fill_events = filled->events;
     figures.fill_s = filled->seconds;

@@ -79,6 +79,7 @@ absl::StatusOr<BulkLoadResult> BulkLoad(const client::Client& client,
       (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
   const absl::Time start = absl::Now();
   std::vector<std::thread> producers;
+  producers.reserve(static_cast<std::size_t>(options.producers));
   for (int p = 0; p < options.producers; ++p) {
     producers.emplace_back([&, p] {
       EventFactory factory(

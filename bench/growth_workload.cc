@@ -22,6 +22,7 @@ RunResult RunBatched(const client::Client& client, const RunConfig& config,
   const std::uint64_t seed =
       (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
   std::vector<EventFactory> factories;
+  factories.reserve(static_cast<std::size_t>(driver.producers));
   for (int p = 0; p < driver.producers; ++p) {
     factories.emplace_back(
         ShapeOf(config, config.batch, config.customers), p,

@@ -65,10 +65,12 @@ class IdleSubscriptions {
  public:
   explicit IdleSubscriptions(const RunConfig& config) {
     std::vector<std::shared_ptr<grpc::Channel>> channels;
+    channels.reserve(static_cast<std::size_t>(config.idle_connections));
     for (int c = 0; c < config.idle_connections; ++c) {
       channels.push_back(OwnConnection(config.address));
     }
     const bool filtered = config.idle_kind == "filtered";
+    subscriptions_.reserve(static_cast<std::size_t>(config.idle_subscriptions));
     for (int s = 0; s < config.idle_subscriptions; ++s) {
       v1::SubscribeRequest request;
       if (filtered) {

@@ -9,6 +9,13 @@
 #   W2  batched: 16 producers, 100 events of 256 B per append
 #   W3  end-to-end latency: 5,000 events/s from 128 producers while 100 (and, unless --smoke,
 #       1,000) live subscribers tail their customer's feed
+# and, for evstore only (no peer runs):
+#   W4  catch-up: one subscriber reads a 10,000,000-event feed from its start
+#       (preloaded first with 8 x 1,000-event appends)
+#   W5  growth: W2 on the empty store, then after filling it to 50,000,000
+#       events, and the ratio (needs ~GROWTH_BYTES_PER_EVENT x events of disk)
+#   W6  W3 with 100 live subscribers while 10,000 idle subscriptions are
+#       connected; server RSS
 #
 # Just before W1, evstore-grpc-ceiling measures gRPC itself with empty
 # handlers, driven like W1 (rows ceiling-unary and ceiling-bidi, system
@@ -28,6 +35,12 @@
 #                      be tmpfs)
 #   --only SYSTEM      run only evstore, ceiling, redis or postgres
 #                      (repeatable; evstore includes the ceiling rows)
+#   --workloads LIST   run only these workloads, e.g. W4,W5,W6 (W3 covers
+#                      every W3-N; default: all)
+#   --catchup-events N W4's feed length (default 10000000; smoke 20000)
+#   --growth-events N  W5's store size (default 50000000; smoke 500000: more
+#                      than the empty-store run appends, so the fill runs)
+#   --idle-subscriptions N  W6's idle subscriptions (default 10000; smoke 200)
 #   --no-build         use the binaries already in ./build-bench
 #   --build-dir DIR    use the binaries of this build instead (no build), e.g.
 #                      ./build from scripts/build.sh (CI: no second build)
@@ -38,6 +51,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 SMOKE=0 DURATION=10 WARMUP=2 BUILD=1 OUT="" DATA_ROOT=/var/tmp ONLY=()
+WORKLOAD_LIST="" CATCHUP_EVENTS="" GROWTH_EVENTS="" IDLE_SUBSCRIPTIONS=""
 BUILD_DIR=$ROOT/build-bench
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +61,10 @@ while [ $# -gt 0 ]; do
     --json-dir) OUT=$2; shift ;;
     --data-root) DATA_ROOT=$2; shift ;;
     --only) ONLY+=("$2"); shift ;;
+    --workloads) WORKLOAD_LIST=$2; shift ;;
+    --catchup-events) CATCHUP_EVENTS=$2; shift ;;
+    --growth-events) GROWTH_EVENTS=$2; shift ;;
+    --idle-subscriptions) IDLE_SUBSCRIPTIONS=$2; shift ;;
     --no-build) BUILD=0 ;;
     --build-dir) BUILD_DIR=$(cd "$2" && pwd); BUILD=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -54,10 +72,35 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# wanted NAME: whether workload NAME (W1, W2, W3-100, W4, ...) is to run.
+wanted() {
+  [ -z "$WORKLOAD_LIST" ] && return 0
+  local w
+  for w in ${WORKLOAD_LIST//,/ }; do
+    [ "$w" = "$1" ] || [ "$w" = "${1%%-*}" ] && return 0
+  done
+  return 1
+}
+
+selected() {
+  [ ${#ONLY[@]} -eq 0 ] && return 0
+  local o
+  for o in "${ONLY[@]}"; do [ "$o" = "$1" ] && return 0; done
+  return 1
+}
+
 SUBSCRIBER_COUNTS=(100 1000)
+DEFAULT_CATCHUP=10000000 DEFAULT_GROWTH=50000000 DEFAULT_IDLE=10000 GROWTH_SETTLE=30
 if [ "$SMOKE" -eq 1 ]; then
   DURATION=2 WARMUP=0.5 SUBSCRIBER_COUNTS=(100)
+  DEFAULT_CATCHUP=20000 DEFAULT_GROWTH=500000 DEFAULT_IDLE=200 GROWTH_SETTLE=0
 fi
+CATCHUP_EVENTS=${CATCHUP_EVENTS:-$DEFAULT_CATCHUP}
+GROWTH_EVENTS=${GROWTH_EVENTS:-$DEFAULT_GROWTH}
+IDLE_SUBSCRIPTIONS=${IDLE_SUBSCRIPTIONS:-$DEFAULT_IDLE}
+# Disk a W5 fill takes per event (RocksDB, 256-byte JSON events with random
+# ids, measured: see BENCHMARKS.md), with room to spare.
+GROWTH_BYTES_PER_EVENT=600
 
 for tool in redis-server redis-cli jq gnuplot ss runuser "${PG_BIN:-/usr/lib/postgresql/15/bin}/initdb"; do
   if ! command -v "$tool" >/dev/null; then
@@ -81,7 +124,10 @@ EVSTORED=$BUILD_DIR/server/evstored
 BENCH=$BUILD_DIR/bench/evstore-bench
 PEER_BENCH=$BUILD_DIR/bench/evstore-peer-bench
 CEILING=$BUILD_DIR/bench/evstore-grpc-ceiling
-for f in "$EVSTORED" "$BENCH" "$PEER_BENCH" "$CEILING"; do
+NEEDED=("$EVSTORED" "$BENCH")
+if selected redis || selected postgres; then NEEDED+=("$PEER_BENCH"); fi
+if selected evstore || selected ceiling; then NEEDED+=("$CEILING"); fi
+for f in "${NEEDED[@]}"; do
   [ -x "$f" ] || { echo "compare.sh: $f is missing (build first)" >&2; exit 2; }
 done
 . "$ROOT/bench/evstored_control.sh"
@@ -114,13 +160,6 @@ cleanup() {
   rmdir "$WORK" 2>/dev/null || true  # Empty unless it holds the results.
 }
 trap cleanup EXIT
-
-selected() {
-  [ ${#ONLY[@]} -eq 0 ] && return 0
-  local o
-  for o in "${ONLY[@]}"; do [ "$o" = "$1" ] && return 0; done
-  return 1
-}
 
 echo "compare: $(nproc) cores; ${DURATION} s measured after ${WARMUP} s warm-up per run; data root $DATA_ROOT ($FS_TYPE); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "results: $RESULTS"
@@ -208,6 +247,7 @@ run_peer() {
 for entry in "${WORKLOADS[@]}"; do
   name=${entry%%|*}
   flags=${entry#*|}
+  wanted "$name" || continue
   subscribers=0
   [[ "$flags" =~ --subscribers=([0-9]+) ]] && subscribers=${BASH_REMATCH[1]}
   if [ "$name" = W1 ] && { selected evstore || selected ceiling; }; then
@@ -237,6 +277,27 @@ for entry in "${WORKLOADS[@]}"; do
       postgres-notify-after-commit
   fi
 done
+
+# W4-W6: evstore only (the issue compares the peers on W1-W3).
+if selected evstore && wanted W4; then
+  echo; echo "=== evstore W4 catch-up of $CATCHUP_EVENTS events"
+  run_evstore W4 "--workload=catchup --preload_events=$CATCHUP_EVENTS --load_producers=8 --load_batch=1000"
+fi
+if selected evstore && wanted W5; then
+  echo; echo "=== evstore W5 growth to $GROWTH_EVENTS events"
+  need_kib=$((GROWTH_EVENTS * GROWTH_BYTES_PER_EVENT / 1024))
+  free_kib=$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')
+  if [ "$free_kib" -lt "$need_kib" ]; then
+    echo "compare.sh: W5 needs ~$((need_kib / 1048576)) GiB under $DATA_ROOT, $((free_kib / 1048576)) GiB free; skipped" >&2
+    FAILED=1
+  else
+    run_evstore W5 "--workload=growth --producers=16 --batch=100 --growth_events=$GROWTH_EVENTS --growth_settle=$GROWTH_SETTLE --load_producers=8 --load_batch=1000 --server_data_dir=$WORK/data-evstore-W5"
+  fi
+fi
+if selected evstore && wanted W6; then
+  echo; echo "=== evstore W6: W3 with 100 subscribers and $IDLE_SUBSCRIPTIONS idle subscriptions"
+  run_evstore W6 "--workload=idle_subscribers --producers=128 --rate=5000 --subscribers=100 --idle_subscriptions=$IDLE_SUBSCRIPTIONS --idle_connections=10 --idle_kind=quiet --transport=session --sessions=8"
+fi
 
 echo
 "$ROOT/bench/compare_report.sh" "$RESULTS" "$OUT"

@@ -25,13 +25,15 @@ jq -s -r '
             else ((.events_per_s | fmt) + (if .errors > 0 then " FAILED" else "" end)
                   + " | " + (.latency_ms.p50 | ms) + " / " + (.latency_ms.p99 | ms)) end;
   . as $all
+  | if (map(select(.system == "evstore" and (.name | test("^W[1-3]")))) | length) == 0
+    then empty else . end
   | def find($system; $name): ($all | map(select(.system == $system and .name == $name)) | .[0]);
     def wlabel: {"W1": "W1 single, evstore over AppendSession",
                 "W1-unary": "W1 single, evstore over unary Append",
                 "W2": "W2 batched 16 x 100"}[.] // ("W3 latency, " + (ltrimstr("W3-")) + " subscribers, 5,000 ev/s");
     ["| workload | evstore events/s | p50 / p99 ms | Redis events/s | p50 / p99 ms | PostgreSQL events/s | p50 / p99 ms | evstore÷Redis events/s | evstore÷Redis p99 | evstore÷PostgreSQL events/s | evstore÷PostgreSQL p99 |",
      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"][],
-    ($all | map(select(.system == "evstore")) | .[]
+    ($all | map(select(.system == "evstore" and (.name | test("^W[1-3]")))) | .[]
      | . as $e
      | ($e.name | if . == "W1-unary" then "W1" else . end) as $peer_name
      | find("redis"; $peer_name) as $r
@@ -72,6 +74,51 @@ jq -s -r '
   end
 ' "$RESULTS" | tee -a "$OUT/compare.md"
 
+# The evstore-only workloads against the issue's targets: W4 catch-up
+# (>= 1,000,000 events/s), W5 growth (full store no more than 15% slower),
+# W6 idle subscriptions (server RSS under 1 GiB; p99 as W3's, under 5 ms).
+jq -s -r '
+  def fmt: if . == null then "-" else (. | round | tostring
+           | [scan("\\d{1,3}(?=(?:\\d{3})*$)")] | join(",")) end;
+  def num($d): if . == null then "-" else ((. * pow(10; $d) | round) / pow(10; $d) | tostring) end;
+  def mib: if . == null then "-" else (. / 1048576 | round | tostring) + " MiB" end;
+  def failed: if .errors > 0 then " FAILED (" + .first_error + ")" else "" end;
+  def verdict(ok): if ok then "met" else "missed" end;
+  (map(select(.system == "evstore" and (.name | test("^W[4-6]")))) | sort_by(.name)) as $rows
+  | if ($rows | length) == 0 then empty else
+    "",
+    "| workload | measured | target | verdict |",
+    "|---|---|---|---|",
+    ($rows[] |
+      if .name == "W4" then
+        "| W4 catch-up, 1 subscriber, " + (.catchup.feed_events | fmt) + " events of "
+        + (.event_bytes | tostring) + " B | " + (.events_per_s | fmt) + " events/s, "
+        + (.mb_per_s | num(1)) + " MB/s; caught_up after " + (.catchup.caught_up_s | num(2))
+        + " s; server CPU " + (.server_cpu_cores | num(2)) + " cores, client "
+        + (.client_cpu_cores | num(2)) + failed + " | >= 1,000,000 events/s | "
+        + verdict(.errors == 0 and .events_per_s >= 1000000) + " |"
+      elif .name == "W5" then
+        "| W5 growth, W2 (16 x 100) empty vs " + (.growth.store_events | fmt) + " events | "
+        + (.growth.empty.events_per_s | fmt) + " vs " + (.growth.full.events_per_s | fmt)
+        + " events/s (ratio " + (.growth.ratio | num(3)) + "); p99 "
+        + (.growth.empty.p99_ms | num(2)) + " vs " + (.growth.full.p99_ms | num(2))
+        + " ms; fill " + (.growth.fill_events | fmt) + " events in " + (.growth.fill_s | num(0))
+        + " s, data directory " + (.growth.disk_bytes | mib) + failed
+        + " | full >= 0.85 x empty | " + verdict(.errors == 0 and .growth.ratio >= 0.85) + " |"
+      else
+        "| W6 " + (.idle.subscriptions | fmt) + " idle (" + .idle.kind + ") + "
+        + (.subscribers | tostring) + " live subscribers, " + (.rate | fmt) + " events/s | RSS max "
+        + (.idle.rss_max_bytes | mib) + " (" + (.idle.rss_before_bytes | mib) + " before, "
+        + (.idle.rss_idle_bytes | mib) + " idle); latency p50 / p99 / p99.9 / max "
+        + (.latency_ms.p50 | num(2)) + " / " + (.latency_ms.p99 | num(2)) + " / "
+        + (.latency_ms.p999 | num(2)) + " / " + (.latency_ms.max | num(2)) + " ms" + failed
+        + " | RSS < 1 GiB (p99 < 5 ms as W3) | "
+        + verdict(.errors == 0 and .idle.rss_max_bytes < 1073741824)
+        + (if .latency_ms.p99 < 5 then "" else " (p99 over 5 ms)" end) + " |"
+      end)
+    end
+' "$RESULTS" | tee -a "$OUT/compare.md"
+
 # Every run in full.
 {
   echo
@@ -93,14 +140,17 @@ jq -s -r '
 } | tee -a "$OUT/compare.md"
 
 # Chart data: workload, then events/s and p99 of evstore, Redis, PostgreSQL.
+# Not W4: its catch-up rate would dwarf every append rate (it is in the
+# targets table).
 jq -s -r '
   . as $all
   | def v($system; $name; f): ($all | map(select(.system == $system and .name == $name)) | .[0] | if . == null then "NaN" else (f | tostring) end);
-  ($all | map(select(.system == "evstore")) | .[] | .name) as $name
+  ($all | map(select(.system == "evstore" and .name != "W4")) | .[] | .name) as $name
   | ($name | if . == "W1-unary" then "W1" else . end) as $peer
   | [$name,
      v("evstore"; $name; .events_per_s), v("redis"; $peer; .events_per_s), v("postgres"; $peer; .events_per_s),
-     v("evstore"; $name; .latency_ms.p99), v("redis"; $peer; .latency_ms.p99), v("postgres"; $peer; .latency_ms.p99)]
+     v("evstore"; $name; if .latency_ms.samples > 0 then .latency_ms.p99 else "NaN" end),
+     v("redis"; $peer; .latency_ms.p99), v("postgres"; $peer; .latency_ms.p99)]
   | @tsv
 ' "$RESULTS" >"$OUT/compare.dat"
 
@@ -117,10 +167,10 @@ set key outside bottom center horizontal
 set grid ytics
 set xtics rotate by -20
 set multiplot layout 1,2 title "evstore vs Redis Streams vs PostgreSQL (fsync before ack; $(date -u +%F), load average $(cut -d' ' -f1 /proc/loadavg))"
-set title "Throughput (events/s; W3 runs at a fixed 5,000/s)"
+set title "Throughput (events/s; W3 and W6 at a fixed 5,000/s, W5: W2 on the full store)"
 set yrange [0:*]
 plot "$OUT/compare.dat" using 2:xtic(1) title "evstore", "" using 3 title "Redis", "" using 4 title "PostgreSQL"
-set title "p99 latency (ms; W1/W2: append to ack, W3: send to subscriber)"
+set title "p99 latency (ms; W1/W2/W5: append to ack, W3/W6: send to subscriber)"
 set logscale y
 set yrange [*:*]
 plot "$OUT/compare.dat" using 5:xtic(1) title "evstore", "" using 6 title "Redis", "" using 7 title "PostgreSQL"

@@ -15,6 +15,13 @@
 //            5,000/s) while --subscribers (default 100) live subscribers tail
 //            their customer's feed; latency is from send to each
 //            subscriber's receipt (see evstore_latency_workload.h).
+//   catchup  W4: one subscriber reads a --preload_events feed from its start
+//            (preloaded first when shorter; see catchup_workload.h).
+//   growth   W5: batched on the store as it is, then after filling it to
+//            --growth_events, and the ratio (see growth_workload.h).
+//   idle_subscribers
+//            W6: latency while --idle_subscriptions more subscriptions
+//            receive nothing; server RSS (see idle_subscribers_workload.h).
 //
 // Every event is a JSON document of exactly --event_bytes bytes with a fresh
 // random UUID (--ids=time-ordered: UUIDv7); customers are chosen round-robin
@@ -55,8 +62,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
+#include "bench/catchup_workload.h"
 #include "bench/event_factory.h"
 #include "bench/evstore_latency_workload.h"
+#include "bench/growth_workload.h"
+#include "bench/idle_subscribers_workload.h"
 #include "bench/measurement.h"
 #include "bench/report.h"
 #include "bench/stamped_payload.h"
@@ -65,7 +75,8 @@
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051",
           "evstored address (host:port)");
-ABSL_FLAG(std::string, workload, "batched", "batched, single or latency");
+ABSL_FLAG(std::string, workload, "batched",
+          "batched, single, latency, catchup, growth or idle_subscribers");
 ABSL_FLAG(std::string, transport, "session",
           "single workload: session (AppendSession) or unary (Append)");
 ABSL_FLAG(std::string, session_api, "callback",
@@ -94,6 +105,26 @@ ABSL_FLAG(bool, json, false,
 ABSL_FLAG(int32_t, server_pid, 0,
           "when set, the evstored process whose CPU use is reported");
 ABSL_FLAG(std::string, label, "", "free text copied into the report");
+ABSL_FLAG(int32_t, load_producers, 8,
+          "catchup preload and growth fill: concurrent appends");
+ABSL_FLAG(int32_t, load_batch, 1000,
+          "catchup preload and growth fill: events per append");
+ABSL_FLAG(int64_t, preload_events, 10'000'000,
+          "catchup: events the feed must hold (preloaded when it holds fewer)");
+ABSL_FLAG(int64_t, growth_events, 50'000'000,
+          "growth: events in the store before the second batched run");
+ABSL_FLAG(double, growth_settle, 10,
+          "growth: idle seconds between the fill and the second run");
+ABSL_FLAG(std::string, server_data_dir, "",
+          "growth: evstored's data directory, whose size is reported");
+ABSL_FLAG(int32_t, idle_subscriptions, 10'000,
+          "idle_subscribers: subscriptions that receive no events");
+ABSL_FLAG(int32_t, idle_connections, 10,
+          "idle_subscribers: connections the idle subscriptions share");
+ABSL_FLAG(std::string, idle_kind, "quiet",
+          "idle_subscribers: quiet (customers of their own that get no "
+          "events) or filtered (the live feeds, with a type filter that "
+          "matches nothing)");
 
 namespace evstore::bench {
 namespace {
@@ -221,32 +252,10 @@ class CallbackProducer {
   Countdown* const running_;
 };
 
-struct CpuSnapshot {
-  double client = 0;
-  std::optional<double> server;
-  std::map<int, ThreadCpu> server_threads;
-};
-
-CpuSnapshot TakeCpuSnapshot(int server_pid) {
-  CpuSnapshot snapshot;
-  snapshot.client = SelfCpuSeconds();
-  if (server_pid > 0) {
-    snapshot.server = ProcessCpuSeconds(server_pid);
-    snapshot.server_threads = ThreadCpuSeconds(server_pid);
-  }
-  return snapshot;
-}
-
-// The latency workload (W3): prints its report like the others.
-int RunLatency(const Client& client, const RunConfig& config, bool json,
-               int server_pid) {
-  DriverOptions driver;
-  driver.producers = config.producers;
-  driver.warmup_s = config.warmup_s;
-  driver.duration_s = config.duration_s;
-  driver.server_pid = server_pid;
-  absl::StatusOr<RunResult> result =
-      RunEvstoreLatencyWorkload(client, config, driver);
+// Prints the report of a workload that runs in a function of its own (W3
+// to W6) like the others; returns the exit status.
+int Report(const RunConfig& config, const absl::StatusOr<RunResult>& result,
+           bool json) {
   if (!result.ok()) {
     std::cerr << "evstore-bench: " << result.status().ToString() << "\n";
     return 2;
@@ -261,22 +270,64 @@ int RunLatency(const Client& client, const RunConfig& config, bool json,
   return result->errors == 0 ? 0 : 1;
 }
 
-absl::Status ValidateConfig(const RunConfig& config) {
-  if (config.workload != "batched" && config.workload != "single" &&
-      config.workload != "latency") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--workload: expected batched, single or latency, got \"",
-                     config.workload, "\""));
+// W3 to W6.
+int RunWorkloadFunction(const Client& client, const RunConfig& config,
+                        bool json, int server_pid) {
+  DriverOptions driver;
+  driver.producers = config.producers;
+  driver.warmup_s = config.warmup_s;
+  driver.duration_s = config.duration_s;
+  driver.server_pid = server_pid;
+  if (config.workload == "latency") {
+    return Report(config, RunEvstoreLatencyWorkload(client, config, driver),
+                  json);
   }
-  if (config.workload == "latency" &&
-      (!(config.rate > 0) || config.subscribers < 0 ||
-       config.event_bytes < kMinStampedPayloadBytes)) {
+  if (config.workload == "catchup") {
+    return Report(config, RunCatchupWorkload(client, config, server_pid), json);
+  }
+  if (config.workload == "growth") {
+    return Report(config, RunGrowthWorkload(client, config, driver), json);
+  }
+  return Report(config, RunIdleSubscribersWorkload(client, config, driver),
+                json);
+}
+
+absl::Status ValidateConfig(const RunConfig& config) {
+  const std::string& w = config.workload;
+  if (w != "batched" && w != "single" && w != "latency" && w != "catchup" &&
+      w != "growth" && w != "idle_subscribers") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--workload: expected batched, single, latency, catchup, "
+                     "growth or idle_subscribers, got \"",
+                     w, "\""));
+  }
+  if ((w == "catchup" || w == "growth") &&
+      (config.load_producers < 1 || config.load_batch < 1)) {
+    return absl::InvalidArgumentError(
+        "--load_producers and --load_batch must be at least 1");
+  }
+  if (w == "catchup" && config.preload_events < 1) {
+    return absl::InvalidArgumentError("--preload_events must be at least 1");
+  }
+  if (w == "growth" && !(config.growth_settle_s >= 0)) {
+    return absl::InvalidArgumentError("--growth_settle must not be negative");
+  }
+  if (w == "idle_subscribers" &&
+      (config.idle_subscriptions < 0 || config.idle_connections < 1 ||
+       (config.idle_kind != "quiet" && config.idle_kind != "filtered"))) {
+    return absl::InvalidArgumentError(
+        "--idle_subscriptions must not be negative, --idle_connections at "
+        "least 1, --idle_kind quiet or filtered");
+  }
+  if (IsLatencyWorkload(w) && (!(config.rate > 0) || config.subscribers < 0 ||
+                               config.event_bytes < kMinStampedPayloadBytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "latency: --rate must be positive, --subscribers not negative and "
         "--event_bytes at least ",
         kMinStampedPayloadBytes));
   }
-  if (config.transport != "session" && config.transport != "unary") {
+  if (config.transport != "session" && config.transport != "unary" &&
+      w != "catchup") {
     return absl::InvalidArgumentError(
         absl::StrCat("--transport: expected session or unary, got \"",
                      config.transport, "\""));
@@ -326,14 +377,19 @@ int Main(int argc, char* argv[]) {
   RunConfig config;
   config.address = absl::GetFlag(FLAGS_address);
   config.workload = absl::GetFlag(FLAGS_workload);
-  const bool batched = config.workload == "batched";
+  // growth is batched twice; catchup has one subscriber and no producers.
+  const bool batched =
+      config.workload == "batched" || config.workload == "growth";
+  const bool catchup = config.workload == "catchup";
   // The batched workload always uses unary Append.
-  config.transport = batched ? "unary" : absl::GetFlag(FLAGS_transport);
+  config.transport = batched   ? "unary"
+                     : catchup ? "subscribe"
+                               : absl::GetFlag(FLAGS_transport);
   config.session_api = absl::GetFlag(FLAGS_session_api);
   config.producers = absl::GetFlag(FLAGS_producers);
-  const bool latency = config.workload == "latency";
-  if (config.producers == 0) {
-    config.producers = batched ? 16 : latency ? 32 : 64;
+  const bool latency = IsLatencyWorkload(config.workload);
+  if (config.producers == 0 || catchup) {
+    config.producers = batched ? 16 : latency ? 32 : catchup ? 1 : 64;
   }
   config.sessions =
       config.transport == "session" ? absl::GetFlag(FLAGS_sessions) : 0;
@@ -353,6 +409,19 @@ int Main(int argc, char* argv[]) {
     config.subscribers = absl::GetFlag(FLAGS_subscribers);
     config.rate = absl::GetFlag(FLAGS_rate);
   }
+  config.load_producers = absl::GetFlag(FLAGS_load_producers);
+  config.load_batch = absl::GetFlag(FLAGS_load_batch);
+  const int64_t preload_events = absl::GetFlag(FLAGS_preload_events);
+  const int64_t growth_events = absl::GetFlag(FLAGS_growth_events);
+  config.preload_events =
+      preload_events > 0 ? static_cast<std::uint64_t>(preload_events) : 0;
+  config.growth_events =
+      growth_events > 0 ? static_cast<std::uint64_t>(growth_events) : 0;
+  config.growth_settle_s = absl::GetFlag(FLAGS_growth_settle);
+  config.server_data_dir = absl::GetFlag(FLAGS_server_data_dir);
+  config.idle_subscriptions = absl::GetFlag(FLAGS_idle_subscriptions);
+  config.idle_connections = absl::GetFlag(FLAGS_idle_connections);
+  config.idle_kind = absl::GetFlag(FLAGS_idle_kind);
   const bool json = absl::GetFlag(FLAGS_json);
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   if (absl::Status valid = ValidateConfig(config); !valid.ok()) {
@@ -368,7 +437,9 @@ int Main(int argc, char* argv[]) {
     std::cerr << "evstore-bench: " << client.status().ToString() << "\n";
     return 2;
   }
-  if (latency) return RunLatency(**client, config, json, server_pid);
+  if (config.workload != "batched" && config.workload != "single") {
+    return RunWorkloadFunction(**client, config, json, server_pid);
+  }
 
   const WorkloadShape shape{
       .event_bytes = config.event_bytes,
@@ -502,14 +573,7 @@ int Main(int argc, char* argv[]) {
   result.errors += close_errors;
   if (result.first_error.empty()) result.first_error = first_close_error;
   result.latency = Summarize(latencies);
-  result.client_cpu_cores =
-      (cpu_after.client - cpu_before.client) / cpu_interval_s;
-  if (cpu_before.server.has_value() && cpu_after.server.has_value()) {
-    result.server_cpu_cores =
-        (*cpu_after.server - *cpu_before.server) / cpu_interval_s;
-    result.server_threads = BusiestThreads(
-        cpu_before.server_threads, cpu_after.server_threads, cpu_interval_s, 6);
-  }
+  SetCpuUse(cpu_before, cpu_after, cpu_interval_s, result);
 
   const std::string table = FormatTable(config, result);
   if (json) {

@@ -12,12 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bench/event_factory.h"
+#include "bench/own_connection.h"
 #include "bench/stamped_payload.h"
 #include "client/append_session.h"
 #include "client/subscription.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/support/channel_arguments.h"
 
 namespace evstore::bench {
 namespace {
@@ -45,17 +43,6 @@ void Tail(client::Subscription& subscription, DeliveryLog& log,
       }
     }
   }
-}
-
-// A channel with a connection of its own: gRPC otherwise shares one
-// connection among all channels to the same address with the same
-// arguments, and a customer's system has its own connection.
-std::shared_ptr<grpc::Channel> OwnConnection(const std::string& address) {
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  arguments.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   arguments);
 }
 
 }  // namespace

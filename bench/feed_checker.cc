@@ -52,28 +52,51 @@ bool FeedChecker::Run(absl::Duration timeout) {
           absl::StrCat("timed out at position ", last_, " of ", target_.load());
       return false;
     }
-    absl::StatusOr<v1::SubscribeResponse> next =
-        subscription_->Next(absl::Milliseconds(100));
-    if (!next.ok()) {
-      if (absl::IsDeadlineExceeded(next.status())) continue;
-      error_ = absl::StrCat("stream ended at position ", last_, ": ",
-                            next.status().ToString());
+    if (!PullOne()) return false;
+  }
+  return true;
+}
+
+bool FeedChecker::AwaitCaughtUp(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (caught_up_ns_ == 0) {
+    if (absl::Now() >= deadline) {
+      error_ =
+          absl::StrCat("no caught_up within ", absl::FormatDuration(timeout),
+                       " at position ", last_);
       return false;
     }
-    if (!next->has_events()) continue;  // caught_up or heartbeat
-    const std::int64_t received_ns = measure_latency_ ? SteadyNowNs() : 0;
-    for (const v1::RecordedEvent& event : next->events().events()) {
-      if (event.position() != last_ + 1) {
-        error_ = absl::StrCat("expected position ", last_ + 1, ", got ",
-                              event.position());
-        return false;
-      }
-      last_ = event.position();
-      ++events_;
-      if (measure_latency_) {
-        const std::int64_t sent_ns = SentNs(event.data());
-        if (sent_ns > 0) latencies_ns_.push_back(received_ns - sent_ns);
-      }
+    if (!PullOne()) return false;
+  }
+  return true;
+}
+
+bool FeedChecker::PullOne() {
+  absl::StatusOr<v1::SubscribeResponse> next =
+      subscription_->Next(absl::Milliseconds(100));
+  if (!next.ok()) {
+    if (absl::IsDeadlineExceeded(next.status())) return true;
+    error_ = absl::StrCat("stream ended at position ", last_, ": ",
+                          next.status().ToString());
+    return false;
+  }
+  if (next->has_caught_up() && caught_up_ns_ == 0) {
+    caught_up_ns_ = SteadyNowNs();
+  }
+  if (!next->has_events()) return true;  // caught_up or heartbeat
+  const std::int64_t received_ns = measure_latency_ ? SteadyNowNs() : 0;
+  for (const v1::RecordedEvent& event : next->events().events()) {
+    if (event.position() != last_ + 1) {
+      error_ = absl::StrCat("expected position ", last_ + 1, ", got ",
+                            event.position());
+      return false;
+    }
+    last_ = event.position();
+    ++events_;
+    data_bytes_ += event.data().size();
+    if (measure_latency_) {
+      const std::int64_t sent_ns = SentNs(event.data());
+      if (sent_ns > 0) latencies_ns_.push_back(received_ns - sent_ns);
     }
   }
   return true;

@@ -40,9 +40,17 @@ class FeedChecker {
   // or the stream ends, an event is out of order, or `timeout` passes
   // (false, error() says why). Without a target yet, keeps waiting.
   bool Run(absl::Duration timeout);
+  // Pulls messages until the caught_up message has arrived (true at once if
+  // it already has), checking any events on the way like Run() (false, with
+  // error(), when one is out of order, the stream ends or `timeout` passes).
+  bool AwaitCaughtUp(absl::Duration timeout);
 
   std::uint64_t last_position() const { return last_; }
   std::uint64_t events() const { return events_; }
+  // Bytes of event data received.
+  std::uint64_t data_bytes() const { return data_bytes_; }
+  // SteadyNowNs() when the caught_up message arrived; 0 until then.
+  std::int64_t caught_up_ns() const { return caught_up_ns_; }
   // Latency of each event in ns (when measured).
   std::vector<std::int64_t>& latencies_ns() { return latencies_ns_; }
   const std::string& error() const { return error_; }
@@ -50,11 +58,17 @@ class FeedChecker {
   void Close() { subscription_.reset(); }
 
  private:
+  // Pulls the next message (up to 100 ms) and checks and counts it. False
+  // with error_ set when the stream ended or an event is out of order.
+  bool PullOne();
+
   std::unique_ptr<client::Subscription> subscription_;
   const bool measure_latency_;
   std::atomic<std::uint64_t> target_{UINT64_MAX};
   std::uint64_t last_;
   std::uint64_t events_ = 0;
+  std::uint64_t data_bytes_ = 0;
+  std::int64_t caught_up_ns_ = 0;
   std::vector<std::int64_t> latencies_ns_;
   std::string error_;
 };

@@ -181,4 +181,14 @@ std::vector<ThreadLoad> BusiestThreads(const std::map<int, ThreadCpu>& before,
   return loads;
 }
 
+CpuSnapshot TakeCpuSnapshot(int server_pid) {
+  CpuSnapshot snapshot;
+  snapshot.client = SelfCpuSeconds();
+  if (server_pid > 0) {
+    snapshot.server = ProcessCpuSeconds(server_pid);
+    snapshot.server_threads = ThreadCpuSeconds(server_pid);
+  }
+  return snapshot;
+}
+
 }  // namespace evstore::bench

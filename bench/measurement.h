@@ -74,6 +74,16 @@ std::vector<ThreadLoad> BusiestThreads(const std::map<int, ThreadCpu>& before,
                                        const std::map<int, ThreadCpu>& after,
                                        double window_s, std::size_t limit);
 
+// The CPU time so far of this process and, when `server_pid` > 0, of the
+// server process and each of its threads; two readings give the CPU use
+// over the time between them.
+struct CpuSnapshot {
+  double client = 0;
+  std::optional<double> server;
+  std::map<int, ThreadCpu> server_threads;
+};
+CpuSnapshot TakeCpuSnapshot(int server_pid);
+
 }  // namespace evstore::bench
 
 #endif  // EVSTORE_BENCH_MEASUREMENT_H_

@@ -13,19 +13,6 @@ double PerSecond(double count, double seconds) {
   return seconds > 0 ? count / seconds : 0;
 }
 
-// A JSON string literal.
-std::string JsonString(const std::string& text) {
-  std::string out;
-  cli::AppendJsonString(out, text);
-  return out;
-}
-
-// A JSON number (finite; JSON has no NaN or infinity).
-std::string JsonNumber(double value, int decimals) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.*f", decimals, value);
-}
-
 std::string JsonLoad(const std::optional<std::array<double, 3>>& load) {
   if (!load.has_value()) return "null";
   return absl::StrFormat("[%.2f,%.2f,%.2f]", (*load)[0], (*load)[1],
@@ -53,6 +40,22 @@ std::string Grouped(double value) {
 
 }  // namespace
 
+std::string JsonString(const std::string& text) {
+  std::string out;
+  cli::AppendJsonString(out, text);
+  return out;
+}
+
+// JSON has no NaN or infinity.
+std::string JsonNumber(double value, int decimals) {
+  if (!std::isfinite(value)) return "null";
+  return absl::StrFormat("%.*f", decimals, value);
+}
+
+bool IsLatencyWorkload(const std::string& workload) {
+  return workload == "latency" || workload == "idle_subscribers";
+}
+
 double RunResult::EventsPerSecond() const {
   return PerSecond(static_cast<double>(events), window_s);
 }
@@ -61,6 +64,16 @@ double RunResult::AppendsPerSecond() const {
 }
 double RunResult::MegabytesPerSecond() const {
   return PerSecond(static_cast<double>(bytes), window_s) / 1e6;
+}
+
+void SetCpuUse(const CpuSnapshot& before, const CpuSnapshot& after,
+               double interval_s, RunResult& result) {
+  result.client_cpu_cores = (after.client - before.client) / interval_s;
+  if (before.server.has_value() && after.server.has_value()) {
+    result.server_cpu_cores = (*after.server - *before.server) / interval_s;
+    result.server_threads = BusiestThreads(before.server_threads,
+                                           after.server_threads, interval_s, 6);
+  }
 }
 
 std::string FormatTable(const RunConfig& config, const RunResult& result) {
@@ -77,7 +90,7 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
       config.workload, transport, config.producers, config.batch,
       config.event_bytes, config.customers, config.streams, config.ids,
       config.label.empty() ? "" : absl::StrCat(" [", config.label, "]"));
-  if (config.workload == "latency") {
+  if (IsLatencyWorkload(config.workload)) {
     absl::StrAppendFormat(
         &out,
         "latency: %d subscribers at a fixed %.0f events/s; deliveries in the "
@@ -123,8 +136,12 @@ std::string FormatTable(const RunConfig& config, const RunResult& result) {
     }
     out += '\n';
   }
-  if (result.errors > 0 && config.workload == "latency") {
-    // Failed appends, missing deliveries and subscriber failures.
+  if (result.catchup.has_value()) out += FormatCatchupTable(*result.catchup);
+  if (result.growth.has_value()) out += FormatGrowthTable(*result.growth);
+  if (result.idle.has_value()) out += FormatIdleTable(*result.idle);
+  if (result.errors > 0 && config.workload != "batched" &&
+      config.workload != "single") {
+    // Failed appends, missing deliveries, failed reads and subscriptions.
     absl::StrAppendFormat(&out, "FAILED: %d failures; first: %s\n",
                           result.errors, result.first_error);
   } else if (result.errors > 0) {
@@ -188,13 +205,20 @@ std::string FormatJson(const RunConfig& config, const RunResult& result) {
   field("server_threads", threads);
   field("loadavg_before", JsonLoad(result.load_before));
   field("loadavg_after", JsonLoad(result.load_after));
-  if (config.workload == "latency") {
+  if (IsLatencyWorkload(config.workload)) {
     field("subscribers", absl::StrCat(config.subscribers));
     field("rate", JsonNumber(config.rate, 1));
     field("window_deliveries", absl::StrCat(result.window_deliveries));
     field("total_deliveries", absl::StrCat(result.total_deliveries));
     field("expected_deliveries", absl::StrCat(result.expected_deliveries));
   }
+  if (result.catchup.has_value()) {
+    field("catchup", FormatCatchupJson(*result.catchup));
+  }
+  if (result.growth.has_value()) {
+    field("growth", FormatGrowthJson(*result.growth));
+  }
+  if (result.idle.has_value()) field("idle", FormatIdleJson(*result.idle));
   out += '}';
   return out;
 }

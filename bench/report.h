@@ -9,12 +9,15 @@
 #include <vector>
 
 #include "bench/measurement.h"
+#include "bench/workload_figures.h"
 
 namespace evstore::bench {
 
 struct RunConfig {
   std::string address;
-  std::string workload;     // "batched", "single" or "latency"
+  // "batched", "single", "latency", "catchup", "growth" or
+  // "idle_subscribers".
+  std::string workload;
   std::string transport;    // "unary" or "session"
   std::string session_api;  // "callback" or "future" (session only)
   int producers = 0;
@@ -32,7 +35,22 @@ struct RunConfig {
   // deliveries) appear in the output only for that workload.
   int subscribers = 0;
   double rate = 0;
+  // The bulk loads of catchup (preload) and growth (fill): producers and
+  // events per append.
+  int load_producers = 0;
+  int load_batch = 0;
+  std::uint64_t preload_events = 0;  // catchup: the feed's length.
+  std::uint64_t growth_events = 0;   // growth: the store's size to fill to.
+  double growth_settle_s = 0;        // growth: idle time after the fill.
+  std::string server_data_dir;       // growth: measured with du after the fill.
+  int idle_subscriptions = 0;        // idle_subscribers
+  int idle_connections = 0;          // idle_subscribers
+  std::string idle_kind;             // idle_subscribers: quiet or filtered
 };
+
+// Whether the workload's counts are those of W3 (fixed rate, deliveries to
+// live subscribers, latency from send to receipt).
+bool IsLatencyWorkload(const std::string& workload);
 
 struct RunResult {
   double window_s = 0;  // The measured window, as it really lasted.
@@ -56,17 +74,31 @@ struct RunResult {
   std::vector<ThreadLoad> server_threads;
   std::optional<std::array<double, 3>> load_before;
   std::optional<std::array<double, 3>> load_after;
+  // Set only by the workload they belong to.
+  std::optional<CatchupFigures> catchup;
+  std::optional<GrowthFigures> growth;
+  std::optional<IdleFigures> idle;
 
   double EventsPerSecond() const;
   double AppendsPerSecond() const;
   double MegabytesPerSecond() const;  // Payload bytes, 10^6 bytes.
 };
 
+// Sets the result's CPU use (client, server and its busiest threads) from
+// two readings taken `interval_s` apart.
+void SetCpuUse(const CpuSnapshot& before, const CpuSnapshot& after,
+               double interval_s, RunResult& result);
+
 // A few lines: the configuration, then a table row of results.
 std::string FormatTable(const RunConfig& config, const RunResult& result);
 
 // One JSON object on one line (no trailing newline).
 std::string FormatJson(const RunConfig& config, const RunResult& result);
+
+// JSON text of a string, and of a number with `decimals` decimals (null when
+// not finite).
+std::string JsonString(const std::string& text);
+std::string JsonNumber(double value, int decimals);
 
 }  // namespace evstore::bench
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench.smoke: runs evstore-bench briefly (2 s per workload) against a fresh
-# evstored on an ephemeral port and fails on any failed append.
+# bench.smoke: runs evstore-bench briefly (2 s per workload, W4-W6 at tiny
+# sizes) against a fresh evstored on an ephemeral port and fails on any
+# failed append, incomplete catch-up or missing delivery.
 # Usage: bench/smoke.sh EVSTORED EVSTORE_BENCH
 set -euo pipefail
 if [ $# -ne 2 ]; then
@@ -31,9 +32,17 @@ run() {
     failed=1
   fi
 }
+# First, while the feed it reads is still empty (then it preloads it).
+run --workload=catchup --preload_events=5000 --load_batch=500
 run --workload=batched
 run --workload=single --transport=session
 run --workload=single --transport=unary
+# W4-W6 at tiny sizes (compare.sh runs them at full size).
+run --workload=growth --duration=1 --warmup=0.2 --growth_events=300000 \
+  --growth_settle=0 \
+  --server_data_dir="$WORK/data"
+run --workload=idle_subscribers --idle_subscriptions=100 --idle_connections=2 \
+  --subscribers=10 --rate=500 --producers=8
 
 if ! stop_evstored; then
   echo "evstored did not shut down cleanly; its log:" >&2

@@ -20,6 +20,8 @@ namespace evstore::server {
 // (grpc::ByteBuffer in and out, the same bytes on the wire): a subscription
 // sends live events as bytes encoded once and shared by every subscriber of
 // the feed, which a typed writer would copy into a message per subscriber.
+// A method added to the proto must be added to this list too; otherwise the
+// synchronous Service's default serves it (UNIMPLEMENTED).
 using CallbackServiceWithRawSubscribe =
     v1::EventStoreService::WithCallbackMethod_Append<
         v1::EventStoreService::WithCallbackMethod_AppendSession<

@@ -22,6 +22,13 @@ class FailedWriteReactor final : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { delete this; }
 };
 
+// Bounds of each feed's shared encodings of live events (per customer with
+// live subscribers; allocated on first use). Live subscribers are within a
+// few commit groups of the head, so a short window serves them all; one
+// further behind encodes for itself.
+constexpr size_t kEncodedEventsPerFeed = 1024;
+constexpr size_t kEncodedBytesPerFeed = size_t{4} << 20;
+
 }  // namespace
 
 EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
@@ -31,7 +38,8 @@ EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
       disk_pool_(disk_pool),
       live_pool_(live_pool),
       timer_(timer),
-      options_(options) {}
+      options_(options),
+      encodings_(kEncodedEventsPerFeed, kEncodedBytesPerFeed) {}
 
 void EventStoreService::BeginShutdown() { sessions_.ShutdownAll(); }
 
@@ -112,12 +120,21 @@ grpc::ServerUnaryReactor* EventStoreService::GetEvents(
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  absl::StatusOr<SubscriptionParams> params =
-      ValidateSubscribeRequest(*request);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  // Parsed as the typed method would (which answers INTERNAL for bytes that
+  // do not parse).
+  grpc::ByteBuffer request_bytes(*request);  // Deserialize consumes it.
+  v1::SubscribeRequest parsed;
+  grpc::Status parse_status =
+      grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(
+          &request_bytes, &parsed);
+  if (!parse_status.ok()) {
+    return new FailedWriteReactor<grpc::ByteBuffer>(std::move(parse_status));
+  }
+  absl::StatusOr<SubscriptionParams> params = ValidateSubscribeRequest(parsed);
   if (!params.ok()) {
-    return new FailedWriteReactor<v1::SubscribeResponse>(
+    return new FailedWriteReactor<grpc::ByteBuffer>(
         ToGrpcStatus(params.status()));
   }
   const SubscriptionEnv env{
@@ -125,6 +142,7 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
       .disk_pool = disk_pool_,
       .live_pool = live_pool_,
       .timer = timer_,
+      .encodings = &encodings_,
       .default_heartbeat_interval = options_.default_heartbeat_interval};
   return new SubscriptionReactor(env, *std::move(params));
 }

@@ -6,7 +6,9 @@
 
 #include "absl/time/time.h"
 #include "evstore/v1/evstore.grpc.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "server/append_session_reactor.h"
+#include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
@@ -14,7 +16,21 @@
 
 namespace evstore::server {
 
-class EventStoreService final : public v1::EventStoreService::CallbackService {
+// The generated CallbackService, except that Subscribe is a raw method
+// (grpc::ByteBuffer in and out, the same bytes on the wire): a subscription
+// sends live events as bytes encoded once and shared by every subscriber of
+// the feed, which a typed writer would copy into a message per subscriber.
+// A method added to the proto must be added to this list too; otherwise the
+// synchronous Service's default serves it (UNIMPLEMENTED).
+using CallbackServiceWithRawSubscribe =
+    v1::EventStoreService::WithCallbackMethod_Append<
+        v1::EventStoreService::WithCallbackMethod_AppendSession<
+            v1::EventStoreService::WithCallbackMethod_Read<
+                v1::EventStoreService::WithCallbackMethod_GetEvents<
+                    v1::EventStoreService::WithRawCallbackMethod_Subscribe<
+                        v1::EventStoreService::Service>>>>>;
+
+class EventStoreService final : public CallbackServiceWithRawSubscribe {
  public:
   struct Options {
     RequestLimits limits;
@@ -47,9 +63,11 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   grpc::ServerUnaryReactor* GetEvents(grpc::CallbackServerContext* context,
                                       const v1::GetEventsRequest* request,
                                       v1::GetEventsResponse* response) override;
-  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+  // `request` is a serialized SubscribeRequest; the reactor writes
+  // serialized SubscribeResponses.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   // Constant after construction.
@@ -58,6 +76,8 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   WorkerPool* const live_pool_;
   HousekeepingTimer* const timer_;
   const Options options_;
+
+  EventEncodingCaches encodings_;
 
   AppendSessionRegistry sessions_;
 };

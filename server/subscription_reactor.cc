@@ -10,6 +10,7 @@
 #include "base/mutex.h"
 #include "server/proto_conversion.h"
 #include "server/status_mapping.h"
+#include "server/subscribe_wire_format.h"
 #include "spdlog/spdlog.h"
 #include "storage/feed_tail.h"
 
@@ -19,15 +20,17 @@ namespace {
 // One EventBatch holds at most this many events and stops after the event
 // that reaches this many bytes of data.
 //
-// A subscriber that stops reading pins its last batch twice (this message
-// and gRPC's serialized copy in the pending write) for as long as it
+// A subscriber that stops reading pins its last batch (its encoded bytes,
+// referenced by the pending write; until the shared encodings, it pinned the
+// batch twice: the message and gRPC's serialized copy) for as long as it
 // stalls, so the caps bound the server's memory per stalled subscriber, and
 // larger batches make catch-up cheaper per event (one disk read and one
 // gRPC write per batch). Measured with evstore-stalled-bench (BENCHMARKS.md,
 // 2,000 stalled subscribers of 256-byte events, server peak RSS; catch-up of
 // two subscribers from disk): 256 / 1 MiB: 994 MiB, 350,000-383,000
 // events/s; 128 / 512 KiB: 621 MiB, 206,000-376,000 events/s (noisy
-// machine); 64 / 256 KiB: 528 MiB, 234,000-236,000 events/s.
+// machine); 64 / 256 KiB: 528 MiB, 234,000-236,000 events/s (all measured
+// before the shared encodings).
 constexpr size_t kBatchEvents = 128;
 constexpr size_t kBatchBytes = size_t{512} << 10;
 
@@ -90,7 +93,7 @@ class Subscription final : public TailWaiter,
     enum class Kind { kNone, kDiskRead, kLiveFetch, kWrite, kFinish };
     static Next Of(Kind kind, SubscriptionReactor* reactor = nullptr,
                    grpc::Status status = grpc::Status::OK,
-                   const v1::SubscribeResponse* message = nullptr) {
+                   const grpc::ByteBuffer* message = nullptr) {
       Next next;
       next.kind = kind;
       next.reactor = reactor;
@@ -99,9 +102,9 @@ class Subscription final : public TailWaiter,
       return next;
     }
     Kind kind = Kind::kNone;
-    SubscriptionReactor* reactor = nullptr;          // kWrite, kFinish
-    grpc::Status status;                             // kFinish
-    const v1::SubscribeResponse* message = nullptr;  // kWrite
+    SubscriptionReactor* reactor = nullptr;     // kWrite, kFinish
+    grpc::Status status;                        // kFinish
+    const grpc::ByteBuffer* message = nullptr;  // kWrite
   };
 
   // Does `next` (and whatever follows synchronously). Holds the token.
@@ -113,23 +116,20 @@ class Subscription final : public TailWaiter,
   // Queues a live fetch on the live pool (from the commit or timer thread).
   void QueueLiveFetch();
 
-  // After a read or fetch that left any matching events in batch_message_
-  // (when `has_events`) and advanced delivered_: decides what to write or do
-  // next.
+  // After a read or fetch that left any matching events in outgoing_ (when
+  // `has_events`) and advanced delivered_: decides what to write or do next.
   // `reached_head` means delivered_ is at least the head seen before it.
   Next AfterFetchLocked(bool has_events, bool reached_head)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Registers with the tail, or goes on fetching if events came meanwhile.
   Next WaitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Writes batch_message_, or control_message_ with caught_up when that is
-  // due and `events` is false.
+  // Writes the batch in outgoing_, or (when `events` is false) makes
+  // outgoing_ caught_up and writes that.
   Next WriteLocked(bool events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Refills batch_message_ with `count` events, calling `fill(i, event)` for
-  // each. The event messages of the previous batch are overwritten in place
-  // (surplus ones are cleared but stay allocated), so their buffers are
-  // reused: a live subscriber mostly copies without allocating.
-  template <typename Fill>
-  void RefillBatch(size_t count, Fill fill);
+  // Makes outgoing_ the batch of entries_ and empties entries_.
+  void EncodeBatch();
+  // Makes outgoing_ control_message_.
+  void EncodeControlMessage();
   Next FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Next StepLocked(Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HeartbeatDueLocked(absl::Time now) const
@@ -144,12 +144,16 @@ class Subscription final : public TailWaiter,
   const bool include_data_;
   const absl::Duration heartbeat_interval_;
   const bool start_at_end_;
+  const std::shared_ptr<EventEncodingCache> encodings_;
 
-  // The messages being built or written: matching events, and caught_up or
-  // heartbeat. Only the token holder touches them (and gRPC, while step_ ==
-  // kWriting), so they need no lock.
-  v1::SubscribeResponse batch_message_;
-  v1::SubscribeResponse control_message_;
+  // The message being built or written, and what it is built from. Only the
+  // token holder touches them (and gRPC, while step_ == kWriting), so they
+  // need no lock. outgoing_ is emptied when its write completes, so an idle
+  // subscriber holds no event bytes.
+  v1::RecordedEvent disk_event_;           // One event read from disk.
+  std::vector<grpc::Slice> entries_;       // The batch's encoded events.
+  v1::SubscribeResponse control_message_;  // caught_up or a heartbeat.
+  grpc::ByteBuffer outgoing_;
 
   mutable Mutex mu_;
   Step step_ ABSL_GUARDED_BY(mu_) = Step::kDiskRead;
@@ -185,6 +189,7 @@ Subscription::Subscription(SubscriptionReactor* reactor,
                               ? params.heartbeat_interval
                               : env.default_heartbeat_interval),
       start_at_end_(params.start_at_end),
+      encodings_(env.encodings->ForCustomer(customer_)),
       reactor_(reactor),
       delivered_(params.start_after),
       last_write_(absl::Now()) {}
@@ -285,9 +290,12 @@ Subscription::Next Subscription::ReadFromDisk() {
 
   const bool has_events = !result->events.empty();
   if (has_events) {
-    RefillBatch(result->events.size(), [&](size_t i, v1::RecordedEvent* out) {
-      ToProto(std::move(result->events[i]), out);
-    });
+    // Catch-up reads differ per subscriber: nothing to share.
+    for (RecordedEvent& event : result->events) {
+      ToProto(std::move(event), &disk_event_);
+      entries_.push_back(EncodeEventEntry(disk_event_));
+    }
+    EncodeBatch();
   }
 
   MutexLock lock(&mu_);
@@ -334,9 +342,10 @@ Subscription::Next Subscription::FetchFromTail() {
   }
   const bool has_events = !fetched.empty();
   if (has_events) {
-    RefillBatch(fetched.size(), [&](size_t i, v1::RecordedEvent* out) {
-      ToProto(*fetched[i], include_data_, out);
-    });
+    for (const std::shared_ptr<const RecordedEvent>& event : fetched) {
+      entries_.push_back(encodings_->Entry(*event, include_data_));
+    }
+    EncodeBatch();
   }
 
   MutexLock lock(&mu_);
@@ -356,9 +365,9 @@ Subscription::Next Subscription::AfterFetchLocked(bool has_events,
   if (caught_up_due_) return WriteLocked(/*events=*/false);
   if (HeartbeatDueLocked(absl::Now())) {
     control_message_.mutable_heartbeat()->set_position(delivered_.value());
+    EncodeControlMessage();
     step_ = Step::kWriting;
-    return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK,
-                    &control_message_);
+    return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK, &outgoing_);
   }
   if (!live_) return StepLocked(Step::kDiskRead);
   if (!reached_head) return StepLocked(Step::kLiveFetch);
@@ -383,26 +392,23 @@ Subscription::Next Subscription::WaitLocked() {
 }
 
 Subscription::Next Subscription::WriteLocked(bool events) {
-  const v1::SubscribeResponse* message = &batch_message_;
   if (!events) {
     control_message_.mutable_caught_up()->set_position(delivered_.value());
+    EncodeControlMessage();
     caught_up_due_ = false;
     caught_up_sent_ = true;
-    message = &control_message_;
   }
   step_ = Step::kWriting;
-  return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK, message);
+  return Next::Of(Next::Kind::kWrite, reactor_, grpc::Status::OK, &outgoing_);
 }
 
-template <typename Fill>
-void Subscription::RefillBatch(size_t count, Fill fill) {
-  auto& events = *batch_message_.mutable_events()->mutable_events();
-  const int wanted = static_cast<int>(count);
-  for (int i = 0; i < wanted; ++i) {
-    fill(static_cast<size_t>(i),
-         i < events.size() ? events.Mutable(i) : events.Add());
-  }
-  while (events.size() > wanted) events.RemoveLast();
+void Subscription::EncodeBatch() {
+  EncodeEventBatch(entries_, &outgoing_);
+  entries_.clear();
+}
+
+void Subscription::EncodeControlMessage() {
+  EncodeResponse(control_message_, &outgoing_);
 }
 
 Subscription::Next Subscription::FinishLocked(grpc::Status status) {
@@ -418,6 +424,8 @@ Subscription::Next Subscription::StepLocked(Step step) {
 }
 
 void Subscription::OnWriteDone(bool ok) {
+  // gRPC handed the token back: the written bytes are no longer needed.
+  outgoing_.Clear();
   Next next;
   {
     MutexLock lock(&mu_);

@@ -7,7 +7,12 @@
 //   that falls out of the tail's ring is moved back to disk reads.
 // - Exactly one message is in flight to the client at any time and nothing
 //   else is buffered: a subscriber that stops reading holds at most one batch
-//   (<= 256 events, ~1 MiB) and never slows producers or other subscribers.
+//   (<= 128 events, ~512 KiB) and never slows producers or other subscribers.
+// - Live events are converted and serialized once per feed, not once per
+//   subscriber: subscribers of a customer share the encodings in its
+//   EventEncodingCache, and a batch references those bytes (the messages go
+//   out as grpc::ByteBuffer in SubscribeResponse's wire form; see
+//   subscribe_wire_format.h).
 // - `caught_up` is sent exactly once, after the first batch that reached the
 //   feed's head; heartbeats carry the position up to which everything that
 //   matches has been sent (the head, when live and idle).
@@ -21,8 +26,9 @@
 #include <memory>
 
 #include "absl/time/time.h"
-#include "evstore/v1/evstore.pb.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
@@ -40,6 +46,8 @@ struct SubscriptionEnv {
   WorkerPool* live_pool = nullptr;
   // Drives heartbeats.
   HousekeepingTimer* timer = nullptr;
+  // Where the subscribers of a feed share its live events' encodings.
+  EventEncodingCaches* encodings = nullptr;
   // Used when the request leaves heartbeat_interval_ms at 0.
   absl::Duration default_heartbeat_interval = absl::Seconds(5);
 };
@@ -50,8 +58,10 @@ struct SubscriptionEnv {
 // is gone.
 class Subscription;
 
+// Writes SubscribeResponse messages in their wire form (Subscribe is a raw
+// method on the server; the contract and the clients are unchanged).
 class SubscriptionReactor final
-    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // Starts the subscription at once. Deletes itself in OnDone.
   SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params);

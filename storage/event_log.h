@@ -76,9 +76,9 @@ struct IndexedAppendResult {
 
 // Receives outcomes of the appends of one AppendMany call: called one or more
 // times until every append has had exactly one outcome. Outcomes that are
-// decided together come in one call: those of the appends that share a
-// commit group (once the group is durable and visible), or that are rejected
-// at once. Calls may come from different threads, also concurrently (the
+// decided together come in one call: those of the appends made durable by
+// the same fsync (one or more commit groups, once durable and visible), or
+// that are rejected at once. Calls may come from different threads, also concurrently (the
 // callback must be thread-safe), and possibly before AppendMany returns.
 // Each must return quickly.
 using AppendManyCallback =

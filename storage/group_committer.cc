@@ -6,6 +6,7 @@
 #include <cassert>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -292,37 +293,61 @@ void GroupCommitter::SyncLoop() {
         FailStop(sync_failure);
       }
     }
-    for (Group& group : groups) {
-      Finish(group, sync_failure.ok() ? group.write_status : sync_failure);
-    }
+    Finish(groups, sync_failure);
   }
 }
 
-void GroupCommitter::Finish(Group& group, const absl::Status& failure) {
-  size_t bytes = 0;
-  for (SequencedEntry& entry : group.entries) {
-    if (!failure.ok()) {
-      // Never acknowledge what may not be durable, duplicates included.
-      entry.sequenced.result = absl::UnavailableError(
-          absl::StrCat("the append was not acknowledged: ", failure.message(),
-                       "; retrying it with the same event ids is safe"));
-      continue;
-    }
-    entry.state = AppendState::kDurable;
-    if (entry.sequenced.result.ok() && !entry.sequenced.events.empty()) {
-      publish_(entry.sequenced.customer, std::move(entry.sequenced.events));
-    }
-    entry.state = AppendState::kVisible;
-  }
-  {
-    OutcomeDelivery delivery;
+void GroupCommitter::Finish(std::deque<Group>& groups,
+                            const absl::Status& sync_failure) {
+  auto failure_of = [&sync_failure](const Group& group) {
+    return sync_failure.ok() ? group.write_status : sync_failure;
+  };
+  // Each customer's events in position order: groups and their entries are
+  // in commit order, which is position order.
+  absl::flat_hash_map<std::string,
+                      std::vector<std::shared_ptr<const RecordedEvent>>>
+      visible;
+  for (Group& group : groups) {
+    const absl::Status failure = failure_of(group);
     for (SequencedEntry& entry : group.entries) {
-      // Durable and visible before acknowledged (or failed, never acked).
-      assert(!failure.ok() || entry.state == AppendState::kVisible);
-      delivery.Add(entry.submission, entry.index,
-                   std::move(entry.sequenced.result));
-      entry.state = AppendState::kAcked;
-      bytes += entry.bytes;
+      if (!failure.ok()) {
+        // Never acknowledge what may not be durable, duplicates included.
+        entry.sequenced.result = absl::UnavailableError(
+            absl::StrCat("the append was not acknowledged: ", failure.message(),
+                         "; retrying it with the same event ids is safe"));
+        continue;
+      }
+      entry.state = AppendState::kDurable;
+      if (entry.sequenced.result.ok() && !entry.sequenced.events.empty()) {
+        std::vector<std::shared_ptr<const RecordedEvent>>& events =
+            visible[entry.sequenced.customer];
+        for (auto& event : entry.sequenced.events) {
+          events.push_back(std::move(event));
+        }
+      }
+    }
+  }
+  for (auto& [customer, events] : visible) {
+    publish_(customer, std::move(events));
+  }
+  size_t bytes = 0;
+  {
+    // One callback per submission for everything this fsync decided.
+    OutcomeDelivery delivery;
+    for (Group& group : groups) {
+      const bool durable = failure_of(group).ok();
+      for (SequencedEntry& entry : group.entries) {
+        if (durable) {
+          assert(entry.state == AppendState::kDurable);
+          entry.state = AppendState::kVisible;
+        }
+        // Durable and visible before acknowledged (or failed, never acked).
+        assert(!durable || entry.state == AppendState::kVisible);
+        delivery.Add(entry.submission, entry.index,
+                     std::move(entry.sequenced.result));
+        entry.state = AppendState::kAcked;
+        bytes += entry.bytes;
+      }
     }
   }
   MutexLock lock(&mu_);

@@ -115,7 +115,11 @@ class GroupCommitter {
   void WriteGroup(std::vector<PendingAppend> pending);
   // Answers appends that were never sequenced with `why`.
   void Reject(std::vector<PendingAppend>& pending, const absl::Status& why);
-  void Finish(Group& group, const absl::Status& failure);
+  // Publishes and acknowledges the groups made durable by one fsync (or
+  // fails them with `sync_failure`), in position order. Each customer's
+  // events of all these groups are published with one call, so a subscriber
+  // waiting on a feed is woken once per fsync, not once per append.
+  void Finish(std::deque<Group>& groups, const absl::Status& sync_failure);
   void FailStop(const absl::Status& cause) ABSL_LOCKS_EXCLUDED(mu_);
   int64_t NextRecordedAt();
 

@@ -3,8 +3,10 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "storage/key_format.h"
@@ -614,4 +616,61 @@ TEST_CASE("a lookup whose events exceed the reply limit is refused") {
   auto headers = log->Lookup("gasum", {}, positions, false);
   REQUIRE(headers.ok());
   REQUIRE(headers->events.size() == 40);
+}
+
+namespace {
+
+// A subscriber that waits again as soon as it is woken (on the publishing
+// thread), counting the wakes.
+class RewaitingWaiter : public TailWaiter,
+                        public std::enable_shared_from_this<RewaitingWaiter> {
+ public:
+  static std::shared_ptr<RewaitingWaiter> Start(
+      std::shared_ptr<FeedTail> tail) {
+    auto waiter = std::make_shared<RewaitingWaiter>(std::move(tail));
+    waiter->Wait();
+    return waiter;
+  }
+  explicit RewaitingWaiter(std::shared_ptr<FeedTail> tail)
+      : tail_(std::move(tail)) {}
+
+  void OnFeedAdvanced() override {
+    ++wakes;
+    Wait();
+  }
+
+  std::atomic<int> wakes{0};
+
+ private:
+  void Wait() {
+    while (!tail_->closed() &&
+           tail_->AwaitAfter(tail_->head(), weak_from_this())) {
+    }
+  }
+  std::shared_ptr<FeedTail> tail_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a waiting subscriber is woken once per commit, not once per append") {
+  // Regression: the commit path published each append separately, so a
+  // subscriber of single-event appends was woken once per event. Now each
+  // customer's events of one fsync are published at once.
+  TempDir dir;
+  auto log = OpenLog(dir);
+  auto waiter = RewaitingWaiter::Start(log->Tail("gasum"));
+  constexpr int kAppends = 200;
+  std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(kAppends);
+  for (auto& p : promises) {
+    // Queued without waiting, so they are committed in a few groups.
+    log->Append(OneStream("gasum", "s", 1),
+                [&p](absl::StatusOr<AppendResult> r) { p.set_value(r); });
+  }
+  for (auto& p : promises) REQUIRE(p.get_future().get().ok());
+  REQUIRE(log->Head("gasum") == FeedPosition(kAppends));
+  // At least one wake, and fewer than one per append (200 appends queued at
+  // once do not take 200 separate commits).
+  CHECK(waiter->wakes.load() >= 1);
+  CHECK(waiter->wakes.load() < kAppends);
 }

@@ -6,6 +6,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_manager.h>
+#include <rocksdb/sst_partitioner.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -190,6 +191,13 @@ absl::Status RocksEventLog::OpenDatabase() {
       FamilyOptions(options_, cache, false);
   events_family.memtable_insert_with_hint_prefix_extractor.reset(
       rocksdb::NewFixedPrefixTransform(4));
+  // SST files never span two customers: a flush then writes each customer's
+  // new events to a file of its own, whose key range lies after everything
+  // that customer has in the lower levels, so compactions of the events
+  // family move files instead of rewriting the levels below (W5: a store of
+  // 50 M events took W2 from 0.35 to 0.46 of its empty-store rate).
+  events_family.sst_partitioner_factory =
+      rocksdb::NewSstPartitionerFixedPrefixFactory(4);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {keys::kEventsFamily, events_family},

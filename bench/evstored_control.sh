@@ -6,7 +6,9 @@
 #       Starts evstored on an ephemeral 127.0.0.1 port with DATA_DIR and its
 #       log in LOG; sets EVSTORED_PID and EVSTORED_ADDRESS. Fails when the
 #       server does not report its port within 30 s. Words of EVSTORED_ENV
-#       (VAR=VALUE ...), when set, go into the server's environment.
+#       (VAR=VALUE ...), when set, go into the server's environment. The
+#       server runs with --auto_create_customers (the benchmark's customers
+#       are created by their first append).
 #   stop_evstored
 #       SIGTERM, then waits (up to 20 s, SIGKILL after) for the process; fails
 #       unless it exited with status 0.
@@ -20,7 +22,7 @@ start_evstored() {
   # `env` execs evstored, so $! is the server's pid.
   # shellcheck disable=SC2086
   env ${EVSTORED_ENV:-} "$evstored" --listen=127.0.0.1:0 --port_file="$port_file" \
-    --data_dir="$data_dir" "$@" >"$log" 2>&1 &
+    --data_dir="$data_dir" --auto_create_customers "$@" >"$log" 2>&1 &
   EVSTORED_PID=$!
   local i
   for ((i = 0; i < 300; i++)); do

@@ -46,6 +46,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   EventLogOptions log_options;
   log_options.data_dir = config.data_dir;
   log_options.durability = config.durability;
+  log_options.auto_create_customers = config.auto_create_customers;
   log_options.disk_reserve_bytes = config.disk_reserve_bytes;
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options);
   if (!log.ok()) {

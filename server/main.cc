@@ -152,6 +152,12 @@ int main(int argc, char* argv[]) {
         "fsync'd and may be lost if the machine fails");
   }
 
+  if (config->auto_create_customers) {
+    spdlog::warn(
+        "DEVELOPMENT MODE --auto_create_customers: any append to an unknown "
+        "customer creates it; never use this in production");
+  }
+
   // Before the server listens: see open_file_limit.h for why.
   if (absl::StatusOr<evstore::server::OpenFileLimit> files =
           evstore::server::RaiseOpenFileLimit();

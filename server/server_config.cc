@@ -33,6 +33,10 @@ ABSL_FLAG(std::string, durability, "fsync",
           "log is fsync'd: survives power loss) or 'buffered' (after it is "
           "handed to the operating system: survives a crash of evstored but "
           "not of the machine; an explicit relaxation).");
+ABSL_FLAG(bool, auto_create_customers, false,
+          "DEVELOPMENT ONLY: the first append to an unknown customer creates "
+          "it. Without it such an append fails with NOT_FOUND and customers "
+          "are created with the Admin API (evstore customer create).");
 ABSL_FLAG(int64_t, heartbeat_interval_ms, 5000,
           "Idle time in milliseconds after which a subscription gets a "
           "heartbeat, unless it asks for its own interval (100 to 3600000).");
@@ -73,6 +77,7 @@ constexpr absl::string_view kFlagNames[] = {
     "listen",
     "data_dir",
     "durability",
+    "auto_create_customers",
     "heartbeat_interval_ms",
     "max_event_bytes",
     "max_append_events",
@@ -263,6 +268,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
                           "\" is not a durability; use fsync or buffered")),
                       "durability", from_environment);
   }
+
+  config.auto_create_customers = absl::GetFlag(FLAGS_auto_create_customers);
 
   struct Limit {
     absl::string_view flag;

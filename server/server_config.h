@@ -22,6 +22,8 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "./data";
   Durability durability = Durability::kFsync;
+  // Development only: see EventLogOptions::auto_create_customers.
+  bool auto_create_customers = false;
   // Idle time before a subscription gets a heartbeat, unless it asks for
   // its own interval.
   absl::Duration heartbeat_interval = absl::Seconds(5);

@@ -26,11 +26,13 @@ std::string WriteLabel(size_t index, std::string_view stream) {
 AppendSequencer::AppendSequencer(RocksHandles* rocks,
                                  CustomerDirectory* directory,
                                  uint64_t segment_events,
-                                 size_t stream_cache_limit)
+                                 size_t stream_cache_limit,
+                                 bool auto_create_customers)
     : rocks_(rocks),
       directory_(directory),
       segment_events_(segment_events),
-      stream_cache_limit_(stream_cache_limit) {}
+      stream_cache_limit_(stream_cache_limit),
+      auto_create_customers_(auto_create_customers) {}
 
 void AppendSequencer::SetFeedHead(CustomerKey customer, FeedPosition head) {
   customers_[customer].head = head;
@@ -67,6 +69,15 @@ void AppendSequencer::SealGroup(rocksdb::WriteBatch* out) {
     }
     records.clear();
   }
+  for (const auto& [name, key] : group_name_deletes_) {
+    out->Delete(rocks_->meta, keys::CustomerByNameKey(name));
+    out->Delete(rocks_->meta, key);
+  }
+  group_name_deletes_.clear();
+  for (const RangeDelete& range : group_range_deletes_) {
+    out->DeleteRange(handles[range.family], range.begin, range.end);
+  }
+  group_range_deletes_.clear();
 }
 
 void AppendSequencer::EndGroup() {
@@ -339,13 +350,84 @@ void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
   state->record_dirty = true;
 }
 
+CustomerKey AppendSequencer::AddCustomer(const std::string& name) {
+  const CustomerKey customer = directory_->NextKey();
+  directory_->Add(name, customer);
+  Put(kMeta, keys::CustomerByNameKey(name), keys::EncodeCustomerKey(customer));
+  Put(kMeta, keys::CustomerByKeyKey(customer), name);
+  // Deleted earlier in this group: the new records replace the old ones.
+  group_name_deletes_.erase(name);
+  // The high-water mark outlives deleted customers: keys are never reused.
+  Put(kMeta, keys::kNextCustomerKey, keys::EncodeCustomerKey(customer.Next()));
+  customers_[customer].head = FeedPosition(0);
+  return customer;
+}
+
+SequencedAppend AppendSequencer::CreateCustomer(const AppendBatch& batch) {
+  SequencedAppend sequenced;
+  if (absl::Status s = ValidateCustomerName(batch.customer); !s.ok()) {
+    sequenced.result = s;
+  } else if (directory_->Find(batch.customer)) {
+    sequenced.result = absl::AlreadyExistsError(
+        absl::StrCat("customer \"", batch.customer, "\" already exists"));
+  } else {
+    AddCustomer(batch.customer);
+    AppendResult created;
+    created.recorded_at_micros = recorded_at_micros_;
+    sequenced.result = std::move(created);
+  }
+  return sequenced;
+}
+
+SequencedAppend AppendSequencer::DeleteCustomer(const AppendBatch& batch) {
+  SequencedAppend sequenced;
+  const std::optional<CustomerKey> found = directory_->Find(batch.customer);
+  if (!found) {
+    sequenced.result = absl::NotFoundError(
+        absl::StrCat("customer \"", batch.customer, "\" does not exist"));
+    return sequenced;
+  }
+  const CustomerKey customer = *found;
+  directory_->Remove(batch.customer);
+  group_name_deletes_[batch.customer] = keys::CustomerByKeyKey(customer);
+  for (Family family : {kEvents, kStreams, kIds}) {
+    group_range_deletes_.push_back({family, keys::CustomerRangeBegin(customer),
+                                    keys::CustomerRangeEnd(customer)});
+  }
+  group_range_deletes_.push_back({kMeta, keys::CustomerSegmentsBegin(customer),
+                                  keys::CustomerSegmentsEnd(customer)});
+  customers_.erase(customer);
+  // In-memory only: the cache holds stream heads of every customer.
+  const std::string prefix = keys::CustomerRangeBegin(customer);
+  absl::erase_if(stream_heads_, [&prefix](const auto& entry) {
+    return std::string_view(entry.first).starts_with(prefix);
+  });
+  AppendResult deleted;
+  deleted.recorded_at_micros = recorded_at_micros_;
+  sequenced.result = std::move(deleted);
+  return sequenced;
+}
+
 SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
+  if (batch.kind == AppendBatch::Kind::kCreateCustomer) {
+    return CreateCustomer(batch);
+  }
+  if (batch.kind == AppendBatch::Kind::kDeleteCustomer) {
+    return DeleteCustomer(batch);
+  }
   SequencedAppend sequenced;
   if (absl::Status s = CheckShape(batch); !s.ok()) {
     sequenced.result = s;
     return sequenced;
   }
   const std::optional<CustomerKey> existing = directory_->Find(batch.customer);
+  if (!existing && !auto_create_customers_) {
+    sequenced.result = absl::NotFoundError(absl::StrCat(
+        "customer \"", batch.customer,
+        "\" does not exist; create it first (Admin API CreateCustomer, "
+        "`evstore customer create`); nothing was written"));
+    return sequenced;
+  }
 
   // Idempotency: all ids recorded -> the original result; some -> reject.
   if (existing) {
@@ -399,18 +481,10 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
     }
   }
 
-  // Accepted: the customer is created with its first append.
-  CustomerKey customer;
-  if (existing) {
-    customer = *existing;
-  } else {
-    customer = directory_->NextKey();
-    directory_->Add(batch.customer, customer);
-    Put(kMeta, keys::CustomerByNameKey(batch.customer),
-        keys::EncodeCustomerKey(customer));
-    Put(kMeta, keys::CustomerByKeyKey(customer), batch.customer);
-    customers_[customer].head = FeedPosition(0);
-  }
+  // Accepted: with auto_create_customers, the customer is created with its
+  // first append.
+  const CustomerKey customer =
+      existing ? *existing : AddCustomer(batch.customer);
   absl::StatusOr<CustomerState*> state_or = LoadCustomer(customer);
   if (!state_or.ok()) {
     sequenced.result = state_or.status();

@@ -35,8 +35,10 @@ struct SequencedAppend {
 // state the next group must build on.
 class AppendSequencer {
  public:
+  // `auto_create_customers`: see EventLogOptions.
   AppendSequencer(RocksHandles* rocks, CustomerDirectory* directory,
-                  uint64_t segment_events, size_t stream_cache_limit);
+                  uint64_t segment_events, size_t stream_cache_limit,
+                  bool auto_create_customers);
   AppendSequencer(const AppendSequencer&) = delete;
   AppendSequencer& operator=(const AppendSequencer&) = delete;
 
@@ -46,7 +48,9 @@ class AppendSequencer {
   // Decides `batch`: rejects it (result holds the error, nothing is added to
   // the group), answers it as a duplicate (nothing added), or assigns
   // positions and revisions and adds all of its records to the group.
-  // Consumes the data of `batch`.
+  // A batch of kind kCreateCustomer or kDeleteCustomer creates or deletes
+  // the customer instead (its result is an empty AppendResult). Consumes the
+  // data of `batch`.
   SequencedAppend Sequence(AppendBatch batch);
 
   // Puts the group's records, and its bookkeeping records (segment index),
@@ -73,6 +77,10 @@ class AppendSequencer {
   };
 
   absl::Status CheckShape(const AppendBatch& batch) const;
+  SequencedAppend CreateCustomer(const AppendBatch& batch);
+  SequencedAppend DeleteCustomer(const AppendBatch& batch);
+  // Gives `name` the next customer key and adds its records to the group.
+  CustomerKey AddCustomer(const std::string& name);
   // Looks up every event id; fills hits (nullopt = not recorded).
   absl::Status FindIds(CustomerKey customer, const AppendBatch& batch,
                        std::vector<std::optional<FeedPosition>>* hits);
@@ -100,9 +108,21 @@ class AppendSequencer {
   CustomerDirectory* const directory_;
   const uint64_t segment_events_;
   const size_t stream_cache_limit_;
+  const bool auto_create_customers_;
 
   int64_t recorded_at_micros_ = 0;
   std::vector<Record> group_records_[kFamilies];
+  // Deletes of the current group, written after all of its puts: the meta
+  // name records of deleted customers (by name, so that a create of the
+  // same name later in the group can cancel it) and the key ranges of their
+  // data. A deleted customer's key gets no puts after its delete.
+  absl::flat_hash_map<std::string, std::string> group_name_deletes_;
+  struct RangeDelete {
+    Family family;
+    std::string begin;
+    std::string end;
+  };
+  std::vector<RangeDelete> group_range_deletes_;
   absl::flat_hash_map<CustomerKey, CustomerState> customers_;
   // An iterator over the streams family as of the group's start (created on
   // first use in a group): it sees every earlier group.

@@ -19,12 +19,22 @@ void CustomerDirectory::Add(std::string_view name, CustomerKey key) {
   const bool inserted = by_name_.emplace(std::string(name), key).second;
   assert(inserted);
   (void)inserted;
-  if (key > max_key_) max_key_ = key;
+  if (key.Next() > next_key_) next_key_ = key.Next();
+}
+
+void CustomerDirectory::Remove(std::string_view name) {
+  MutexLock lock(&mu_);
+  by_name_.erase(AsAbsl(name));
 }
 
 CustomerKey CustomerDirectory::NextKey() const {
   ReaderMutexLock lock(&mu_);
-  return max_key_.Next();
+  return next_key_;
+}
+
+void CustomerDirectory::ReserveKeysBelow(CustomerKey next) {
+  MutexLock lock(&mu_);
+  if (next > next_key_) next_key_ = next;
 }
 
 }  // namespace evstore

@@ -14,8 +14,8 @@
 namespace evstore {
 
 // Maps customer names to the dense keys that prefix their data on disk.
-// Loaded at open; extended by the commit thread when a customer is first
-// written (in the same write batch as its first events). Thread-safe.
+// Loaded at open; extended by the commit thread when a customer is created
+// (in the write batch that records it). Thread-safe.
 class CustomerDirectory {
  public:
   CustomerDirectory() = default;
@@ -27,13 +27,20 @@ class CustomerDirectory {
   // Records a customer. Keys must be unique and names new.
   void Add(std::string_view name, CustomerKey key);
 
-  // The key a new customer gets next (one more than the largest known).
+  // Forgets a customer (it is being deleted); its key stays used.
+  void Remove(std::string_view name);
+
+  // The key a new customer gets next: above every key ever added or
+  // reserved, so the key of a deleted customer is never given out again.
   CustomerKey NextKey() const;
+
+  // Raises NextKey to at least `next` (the stored high-water mark at open).
+  void ReserveKeysBelow(CustomerKey next);
 
  private:
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, CustomerKey> by_name_ ABSL_GUARDED_BY(mu_);
-  CustomerKey max_key_ ABSL_GUARDED_BY(mu_);
+  CustomerKey next_key_ ABSL_GUARDED_BY(mu_) = CustomerKey(1);
 };
 
 }  // namespace evstore

@@ -58,6 +58,11 @@ struct EventLogOptions {
   // 1 GiB; 0: no check.
   std::optional<uint64_t> disk_reserve_bytes;
 
+  // When true, the first append to an unknown customer creates it (the
+  // development mode of evstored --auto_create_customers). When false, such
+  // an append fails with NOT_FOUND: customers are made by CreateCustomer.
+  bool auto_create_customers = false;
+
   // RocksDB tuning.
   size_t block_cache_bytes = size_t{256} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
@@ -78,9 +83,9 @@ struct IndexedAppendResult {
 // times until every append has had exactly one outcome. Outcomes that are
 // decided together come in one call: those of the appends made durable by
 // the same fsync (one or more commit groups, once durable and visible), or
-// that are rejected at once. Calls may come from different threads, also concurrently (the
-// callback must be thread-safe), and possibly before AppendMany returns.
-// Each must return quickly.
+// that are rejected at once. Calls may come from different threads, also
+// concurrently (the callback must be thread-safe), and possibly before
+// AppendMany returns. Each must return quickly.
 using AppendManyCallback =
     absl::AnyInvocable<void(std::vector<IndexedAppendResult>)>;
 
@@ -159,7 +164,8 @@ class EventLog {
       const EventLogOptions& options);
 
   // Queues `batch` for commit. `done` reports the result (see AppendCallback).
-  // Rejections: INVALID_ARGUMENT (malformed batch), FAILED_PRECONDITION
+  // Rejections: INVALID_ARGUMENT (malformed batch), NOT_FOUND (unknown
+  // customer, unless auto_create_customers), FAILED_PRECONDITION
   // (expected revision), ALREADY_EXISTS (some ids recorded, some not, or all
   // recorded by a different append), RESOURCE_EXHAUSTED (queue full),
   // UNAVAILABLE (closing or fail-stopped).
@@ -172,6 +178,25 @@ class EventLog {
   // never calls `done`.
   virtual void AppendMany(std::vector<AppendBatch> batches,
                           AppendManyCallback done) = 0;
+
+  // Creates the empty customer `customer`, durably, with a fresh internal
+  // key (never one of a deleted customer). `done` is called exactly once,
+  // possibly before CreateCustomer returns, with OK, INVALID_ARGUMENT (bad
+  // name), ALREADY_EXISTS, or UNAVAILABLE (closing or fail-stopped).
+  virtual void CreateCustomer(std::string_view customer,
+                              absl::AnyInvocable<void(absl::Status)> done) = 0;
+
+  // Deletes `customer` and all of its data (events, streams, ids, segment
+  // records, name records) with one range delete per family, atomically and
+  // durably, without reading any other customer's data. From the moment the
+  // commit thread takes the request, appends to the customer fail with
+  // NOT_FOUND (unless auto_create_customers, which makes a new customer) and
+  // reads see an unknown customer; once done, its tail is closed (its
+  // subscribers end). Its internal key is never given out again. `done` is
+  // called exactly once with OK, NOT_FOUND (no such customer), or
+  // UNAVAILABLE (closing or fail-stopped).
+  virtual void DeleteCustomer(std::string_view customer,
+                              absl::AnyInvocable<void(absl::Status)> done) = 0;
 
   // Reads a customer's feed from `from` (inclusive; 0 means the first
   // position forwards and the head backwards). Only events matching `filter`

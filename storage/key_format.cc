@@ -52,6 +52,19 @@ std::string CustomerEventsEnd(CustomerKey customer) {
   return key;
 }
 
+std::string CustomerRangeBegin(CustomerKey customer) {
+  std::string key;
+  AppendU32(&key, customer.value());
+  return key;
+}
+
+std::string CustomerRangeEnd(CustomerKey customer) {
+  // Customer keys stay far below UINT32_MAX (one per created customer).
+  std::string key;
+  AppendU32(&key, customer.value() + 1);
+  return key;
+}
+
 std::optional<EventKeyParts> ParseEventKey(std::string_view key) {
   if (key.size() != kEventKeySize) return std::nullopt;
   return EventKeyParts{CustomerKey(ReadU32(key.data())),
@@ -155,6 +168,14 @@ std::string SegmentKey(CustomerKey customer, uint64_t segment) {
   AppendU32(&key, customer.value());
   AppendU64(&key, segment);
   return key;
+}
+
+std::string CustomerSegmentsBegin(CustomerKey customer) {
+  return "sg" + CustomerRangeBegin(customer);
+}
+
+std::string CustomerSegmentsEnd(CustomerKey customer) {
+  return "sg" + CustomerRangeEnd(customer);
 }
 
 std::string EncodeSegmentRecord(const SegmentRecord& record) {

@@ -22,6 +22,8 @@
 //   "segment_events"                  -> events per segment, u64 BE
 //   "cn" | customer name              -> customer u32 BE
 //   "ck" | customer u32 BE            -> customer name
+//   "next_customer"                   -> the next customer key, u32 BE (keys
+//                                        of deleted customers stay used)
 //   "sg" | customer u32 BE | seg u64 BE -> SegmentRecord (40 bytes)
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
@@ -57,6 +59,10 @@ std::string EventKey(CustomerKey customer, FeedPosition position);
 // its events.
 std::string CustomerEventsBegin(CustomerKey customer);
 std::string CustomerEventsEnd(CustomerKey customer);
+// The key range of everything of `customer` in the events, streams and ids
+// families (all start with the customer u32 BE): [begin, end).
+std::string CustomerRangeBegin(CustomerKey customer);
+std::string CustomerRangeEnd(CustomerKey customer);
 struct EventKeyParts {
   CustomerKey customer;
   FeedPosition position;
@@ -97,6 +103,7 @@ std::optional<FeedPosition> ParsePosition(std::string_view value);
 // --- meta ---
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kSegmentEventsKey[] = "segment_events";
+inline constexpr char kNextCustomerKey[] = "next_customer";
 std::string CustomerByNameKey(std::string_view name);
 std::string CustomerByKeyKey(CustomerKey customer);
 inline constexpr std::string_view kCustomerByKeyPrefix = "ck";
@@ -115,6 +122,9 @@ struct SegmentRecord {
   uint64_t bytes = 0;
 };
 std::string SegmentKey(CustomerKey customer, uint64_t segment);
+// The range of all segment records of `customer` in meta: [begin, end).
+std::string CustomerSegmentsBegin(CustomerKey customer);
+std::string CustomerSegmentsEnd(CustomerKey customer);
 std::string EncodeSegmentRecord(const SegmentRecord& record);
 std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
 

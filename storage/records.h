@@ -57,6 +57,13 @@ struct StreamWrite {
 struct AppendBatch {
   std::string customer;
   std::vector<StreamWrite> writes;
+  // Internal to storage/ (set by EventLog::CreateCustomer and
+  // DeleteCustomer): the batch creates the empty customer, or deletes the
+  // customer, instead of appending; `writes` is empty. These go through the
+  // commit thread like appends, so that it stays the only writer of
+  // customer records and keys.
+  enum class Kind { kAppend, kCreateCustomer, kDeleteCustomer };
+  Kind kind = Kind::kAppend;
 };
 
 // What an append did to one stream.

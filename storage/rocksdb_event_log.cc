@@ -54,6 +54,45 @@ void RocksEventLog::AppendMany(std::vector<AppendBatch> batches,
   committer_->EnqueueMany(std::move(batches), std::move(done));
 }
 
+void RocksEventLog::CreateCustomer(
+    std::string_view customer, absl::AnyInvocable<void(absl::Status)> done) {
+  AppendBatch batch;
+  batch.customer = std::string(customer);
+  batch.kind = AppendBatch::Kind::kCreateCustomer;
+  committer_->Enqueue(
+      std::move(batch),
+      [done = std::move(done)](absl::StatusOr<AppendResult> result) mutable {
+        done(result.status());
+      });
+}
+
+void RocksEventLog::DeleteCustomer(
+    std::string_view customer, absl::AnyInvocable<void(absl::Status)> done) {
+  AppendBatch batch;
+  batch.customer = std::string(customer);
+  batch.kind = AppendBatch::Kind::kDeleteCustomer;
+  committer_->Enqueue(
+      std::move(batch),
+      [this, name = std::string(customer),
+       done = std::move(done)](absl::StatusOr<AppendResult> result) mutable {
+        if (result.ok()) DropTail(name);
+        done(result.status());
+      });
+}
+
+void RocksEventLog::DropTail(const std::string& customer) {
+  std::shared_ptr<FeedTail> tail;
+  {
+    MutexLock lock(&tails_mu_);
+    auto it = tails_.find(customer);
+    if (it == tails_.end()) return;
+    tail = std::move(it->second);
+    tails_.erase(it);
+  }
+  // Its subscribers end; a customer created later gets a new tail.
+  tail->Close();
+}
+
 void RocksEventLog::Publish(
     const std::string& customer,
     std::vector<std::shared_ptr<const RecordedEvent>> events) {

@@ -28,6 +28,10 @@ class RocksEventLog final : public EventLog {
   void Append(AppendBatch batch, AppendCallback done) override;
   void AppendMany(std::vector<AppendBatch> batches,
                   AppendManyCallback done) override;
+  void CreateCustomer(std::string_view customer,
+                      absl::AnyInvocable<void(absl::Status)> done) override;
+  void DeleteCustomer(std::string_view customer,
+                      absl::AnyInvocable<void(absl::Status)> done) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,
@@ -51,6 +55,8 @@ class RocksEventLog final : public EventLog {
   absl::Status CheckOrWriteFormat();
   absl::Status RecoverCustomers();
   void StartCommitter(uint64_t disk_reserve_bytes);
+  // Removes a deleted customer's tail and closes it.
+  void DropTail(const std::string& customer);
   void Publish(const std::string& customer,
                std::vector<std::shared_ptr<const RecordedEvent>> events);
   // Reads the events at `positions` into `out` (nullopt where missing); used

@@ -22,6 +22,24 @@
 namespace evstore {
 namespace {
 
+// The memtable insert hint of the events family: the customer (first 4
+// bytes) of a full event key. Only event keys are in its domain: RocksDB
+// (7.x) looks a range tombstone's start key up in the same hint map but
+// inserts it into the separate range-deletion skip list, so a hint taken
+// from the other list corrupts the insert (an assertion in
+// InlineSkipList::FindSpliceForLevel). A customer delete's range starts
+// with the 4-byte customer key alone, which this keeps out of the domain.
+class EventKeyCustomerHint : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "evstore.EventKeyCustomerHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), 4);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() == keys::kEventKeySize;
+  }
+};
+
 constexpr size_t kStreamCacheLimit = 1 << 20;
 // Memtable bytes per bucket of the ids memtable (see IdsFamilyOptions). An
 // entry takes about 60 bytes, so a full memtable has about two ids per
@@ -115,7 +133,8 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
     }
   }
   log->sequencer_ = std::make_unique<AppendSequencer>(
-      &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit);
+      &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit,
+      options.auto_create_customers);
   if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
   uint64_t disk_reserve_bytes = 0;
   if (options.disk_reserve_bytes.has_value()) {
@@ -189,8 +208,8 @@ absl::Status RocksEventLog::OpenDatabase() {
   // lets the memtable continue where the customer's last insert ended.
   rocksdb::ColumnFamilyOptions events_family =
       FamilyOptions(options_, cache, false);
-  events_family.memtable_insert_with_hint_prefix_extractor.reset(
-      rocksdb::NewFixedPrefixTransform(4));
+  events_family.memtable_insert_with_hint_prefix_extractor =
+      std::make_shared<EventKeyCustomerHint>();
   // SST files never span two customers: a flush then writes each customer's
   // new events to a file of its own, whose key range lies after everything
   // that customer has in the lower levels, so compactions of the events
@@ -293,6 +312,19 @@ absl::Status RocksEventLog::RecoverCustomers() {
   if (!meta->status().ok()) {
     return absl::DataLossError(
         absl::StrCat("cannot recover customers: ", meta->status().ToString()));
+  }
+  // Absent in logs written before customers could be deleted: then the
+  // largest recorded key (added above) is the high-water mark.
+  std::string next;
+  rocksdb::Status s = rocks_.db->Get(rocksdb::ReadOptions(), rocks_.meta,
+                                     keys::kNextCustomerKey, &next);
+  if (s.ok()) {
+    std::optional<CustomerKey> next_key = keys::ParseCustomerKey(next);
+    if (!next_key) return absl::DataLossError("malformed next_customer record");
+    directory_.ReserveKeysBelow(*next_key);
+  } else if (!s.IsNotFound()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot read the next_customer record: ", s.ToString()));
   }
   return absl::OkStatus();
 }

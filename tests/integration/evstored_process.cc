@@ -33,6 +33,7 @@ EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options) {
   server_options.run_dir = root_;
   server_options.extra_flags = std::move(options.extra_flags);
   server_options.environment = std::move(options.environment);
+  server_options.auto_create_customers = options.auto_create_customers;
   server_ = std::make_unique<EvstoredServer>(std::move(server_options));
   Start();
 }

@@ -26,6 +26,9 @@ struct EvstoredProcessOptions {
   std::string data_dir;
   // Extra environment variables of the server, as "NAME=value".
   std::vector<std::string> environment;
+  // Development mode --auto_create_customers (see EvstoredServerOptions):
+  // on by default for the tests written before customers were explicit.
+  bool auto_create_customers = true;
 };
 
 class EvstoredProcess {

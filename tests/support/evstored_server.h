@@ -32,6 +32,10 @@ struct EvstoredServerOptions {
   // More environment variables of the server, as "NAME=value" (e.g. an
   // LD_PRELOAD fault-injection shim); the rest is inherited.
   std::vector<std::string> environment;
+  // Passes --auto_create_customers (development mode), so that tests written
+  // before customers had to be created keep working. Tests of tenancy turn
+  // it off.
+  bool auto_create_customers = true;
 };
 
 // Thread-compatible: one thread controls the process. Not copyable.

@@ -29,7 +29,28 @@ EventLogOptions TestOptions(const std::string& dir) {
   options.data_dir = dir + "/data";
   options.block_cache_bytes = 8 << 20;
   options.write_buffer_bytes = 4 << 20;
+  // Most storage tests append to customers they never created; the tests of
+  // explicit customers (customers_test.cc) turn this off.
+  options.auto_create_customers = true;
   return options;
+}
+
+absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  log.DeleteCustomer(customer, [&promise](absl::Status status) {
+    promise.set_value(std::move(status));
+  });
+  return future.get();
+}
+
+absl::Status CreateCustomerSync(EventLog& log, std::string_view customer) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  log.CreateCustomer(customer, [&promise](absl::Status status) {
+    promise.set_value(std::move(status));
+  });
+  return future.get();
 }
 
 absl::StatusOr<AppendResult> AppendSync(EventLog& log, AppendBatch batch) {

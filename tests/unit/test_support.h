@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,12 @@ EventLogOptions TestOptions(const std::string& dir);
 
 // Appends and waits for the callback.
 absl::StatusOr<AppendResult> AppendSync(EventLog& log, AppendBatch batch);
+
+// Creates a customer and waits for the callback.
+absl::Status CreateCustomerSync(EventLog& log, std::string_view customer);
+
+// Deletes a customer and waits for the callback.
+absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer);
 
 // A random (version 4) event id.
 EventId RandomId();

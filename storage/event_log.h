@@ -17,6 +17,7 @@
 #include "storage/event_filter.h"
 #include "storage/feed_tail.h"
 #include "storage/records.h"
+#include "storage/token_store.h"
 #include "storage/types.h"
 
 namespace evstore {
@@ -188,7 +189,9 @@ class EventLog {
 
   // Deletes `customer` and all of its data (events, streams, ids, segment
   // records, name records) with one range delete per family, atomically and
-  // durably, without reading any other customer's data. From the moment the
+  // durably, without reading any other customer's data. First, the tokens
+  // limited to it are revoked or narrowed (TokenStore::ForgetCustomer; a
+  // synchronous write on the calling thread). From the moment the
   // commit thread takes the request, appends to the customer fail with
   // NOT_FOUND (unless auto_create_customers, which makes a new customer) and
   // reads see an unknown customer; once done, its tail is closed (its
@@ -197,6 +200,9 @@ class EventLog {
   // UNAVAILABLE (closing or fail-stopped).
   virtual void DeleteCustomer(std::string_view customer,
                               absl::AnyInvocable<void(absl::Status)> done) = 0;
+
+  // The access tokens, kept in the same database.
+  virtual TokenStore& tokens() = 0;
 
   // Reads a customer's feed from `from` (inclusive; 0 means the first
   // position forwards and the head backwards). Only events matching `filter`

@@ -25,6 +25,7 @@
 //   "next_customer"                   -> the next customer key, u32 BE (keys
 //                                        of deleted customers stay used)
 //   "sg" | customer u32 BE | seg u64 BE -> SegmentRecord (40 bytes)
+//   "tk" | SHA-256 of a token (32 bytes) -> TokenRecord (token_store.h)
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
 // feed, one stream's runs and one customer's ids each form a contiguous key

@@ -68,6 +68,13 @@ void RocksEventLog::CreateCustomer(
 
 void RocksEventLog::DeleteCustomer(
     std::string_view customer, absl::AnyInvocable<void(absl::Status)> done) {
+  // Tokens first: after a crash in between, the customer still exists but
+  // no token of it widens to another customer of the same name later.
+  if (absl::StatusOr<size_t> revoked = tokens_->ForgetCustomer(customer);
+      !revoked.ok()) {
+    done(revoked.status());
+    return;
+  }
   AppendBatch batch;
   batch.customer = std::string(customer);
   batch.kind = AppendBatch::Kind::kDeleteCustomer;

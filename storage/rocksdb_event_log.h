@@ -32,6 +32,7 @@ class RocksEventLog final : public EventLog {
                       absl::AnyInvocable<void(absl::Status)> done) override;
   void DeleteCustomer(std::string_view customer,
                       absl::AnyInvocable<void(absl::Status)> done) override;
+  TokenStore& tokens() override { return *tokens_; }
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,
@@ -71,6 +72,7 @@ class RocksEventLog final : public EventLog {
   const EventLogOptions options_;
   RocksHandles rocks_;
   CustomerDirectory directory_;
+  std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<AppendSequencer> sequencer_;
   std::unique_ptr<GroupCommitter> committer_;
 

@@ -136,6 +136,9 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
       &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit,
       options.auto_create_customers);
   if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
+  log->tokens_ =
+      std::make_unique<TokenStore>(log->rocks_.db.get(), log->rocks_.meta);
+  if (absl::Status s = log->tokens_->Load(); !s.ok()) return s;
   uint64_t disk_reserve_bytes = 0;
   if (options.disk_reserve_bytes.has_value()) {
     disk_reserve_bytes = *options.disk_reserve_bytes;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/access_token.h"
 #include "storage/event_log.h"
 #include "storage/key_format.h"
 #include "tests/unit/test_support.h"
@@ -245,4 +246,23 @@ TEST_CASE("a customer deleted in the middle of appends loses them all") {
   for (size_t i = 0; i < events.size(); ++i) {
     REQUIRE(events[i].position == FeedPosition(i + 1));
   }
+}
+
+TEST_CASE("deleting a customer revokes the tokens limited to it") {
+  TempDir dir;
+  auto log = Open(ExplicitCustomers(dir));
+  REQUIRE(CreateCustomerSync(*log, "a").ok());
+  REQUIRE(CreateCustomerSync(*log, "b").ok());
+  TokenRecord consumer_b;
+  consumer_b.hash = HashAccessToken("evs_consumer_of_b");
+  consumer_b.role = TokenRole::kConsumer;
+  consumer_b.customers = {"b"};
+  TokenRecord consumer_a = consumer_b;
+  consumer_a.hash = HashAccessToken("evs_consumer_of_a");
+  consumer_a.customers = {"a"};
+  REQUIRE(log->tokens().Create(consumer_b).ok());
+  REQUIRE(log->tokens().Create(consumer_a).ok());
+  REQUIRE(DeleteCustomerSync(*log, "b").ok());
+  REQUIRE_FALSE(log->tokens().Lookup(consumer_b.hash));
+  REQUIRE(log->tokens().Lookup(consumer_a.hash));
 }

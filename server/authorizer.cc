@@ -1,0 +1,129 @@
+#include "server/authorizer.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "storage/absl_string_view.h"
+#include "storage/access_token.h"
+
+namespace evstore::server {
+namespace {
+
+// What a role may do with an operation.
+enum class Grant {
+  kNever,
+  // For every customer when the token lists none, else for the listed ones.
+  kListedCustomers,
+  kAlways,
+};
+
+// The whole policy: one row per role, one column per Operation.
+struct PolicyRow {
+  TokenRole role;
+  std::string_view name;
+  Grant append, read, get_events, subscribe, admin;
+};
+constexpr PolicyRow kPolicy[] = {
+    // role               name        Append   Read     GetEvents Subscribe
+    // Admin
+    {TokenRole::kAdmin, "admin", Grant::kAlways, Grant::kAlways, Grant::kAlways,
+     Grant::kAlways, Grant::kAlways},
+    {TokenRole::kProducer, "producer", Grant::kListedCustomers,
+     Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever,
+     Grant::kNever},
+    {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kListedCustomers,
+     Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever},
+};
+
+Grant GrantOf(const PolicyRow& row, Operation operation) {
+  switch (operation) {
+    case Operation::kAppend:
+      return row.append;
+    case Operation::kRead:
+      return row.read;
+    case Operation::kGetEvents:
+      return row.get_events;
+    case Operation::kSubscribe:
+      return row.subscribe;
+    case Operation::kAdmin:
+      return row.admin;
+  }
+  return Grant::kNever;
+}
+
+std::string_view OperationName(Operation operation) {
+  switch (operation) {
+    case Operation::kAppend:
+      return "append to";
+    case Operation::kRead:
+      return "read";
+    case Operation::kGetEvents:
+      return "get events of";
+    case Operation::kSubscribe:
+      return "subscribe to";
+    case Operation::kAdmin:
+      return "use the Admin API";
+  }
+  return "?";
+}
+
+constexpr std::string_view kBearer = "Bearer ";
+
+}  // namespace
+
+absl::StatusOr<TokenRecord> Authorizer::Authenticate(
+    const std::string_view* authorization) const {
+  if (authorization == nullptr) {
+    return absl::UnauthenticatedError(
+        "missing `authorization: Bearer <token>` metadata (evstore --token, "
+        "EVSTORE_TOKEN, or the client's token option)");
+  }
+  if (!authorization->starts_with(kBearer)) {
+    return absl::UnauthenticatedError(
+        "the authorization metadata is not `Bearer <token>`");
+  }
+  const std::string_view token = authorization->substr(kBearer.size());
+  if (!LooksLikeAccessToken(token)) {
+    return absl::UnauthenticatedError(
+        "the bearer token is not an evstore token (evs_...)");
+  }
+  std::optional<TokenRecord> record = tokens_->Lookup(HashAccessToken(token));
+  if (!record) {
+    return absl::UnauthenticatedError("unknown or revoked token");
+  }
+  return *std::move(record);
+}
+
+absl::Status Authorizer::Authorize(const TokenRecord& caller,
+                                   Operation operation,
+                                   std::string_view customer) {
+  for (const PolicyRow& row : kPolicy) {
+    if (row.role != caller.role) continue;
+    const Grant grant = GrantOf(row, operation);
+    if (grant == Grant::kAlways) return absl::OkStatus();
+    if (grant == Grant::kListedCustomers &&
+        (caller.customers.empty() ||
+         std::find(caller.customers.begin(), caller.customers.end(),
+                   customer) != caller.customers.end())) {
+      return absl::OkStatus();
+    }
+    if (operation == Operation::kAdmin) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("a ", AsAbsl(row.name), " token may not ",
+                       AsAbsl(OperationName(operation))));
+    }
+    if (grant == Grant::kNever) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("a ", AsAbsl(row.name), " token may not ",
+                       AsAbsl(OperationName(operation)), " any customer"));
+    }
+    return absl::PermissionDeniedError(
+        absl::StrCat("this ", AsAbsl(row.name), " token may not ",
+                     AsAbsl(OperationName(operation)), " customer \"",
+                     AsAbsl(customer), "\""));
+  }
+  return absl::PermissionDeniedError("the token has an unknown role");
+}
+
+}  // namespace evstore::server

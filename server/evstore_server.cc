@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/admin_bootstrap.h"
 #include "spdlog/spdlog.h"
 
 namespace evstore::server {
@@ -56,6 +61,16 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
                      "\": ", log.status().message()));
   }
   server->log_ = *std::move(log);
+  absl::StatusOr<std::optional<std::string>> admin_token = BootstrapAdminToken(
+      config.data_dir, server->log_->tokens(), absl::ToUnixMicros(absl::Now()));
+  if (!admin_token.ok()) return admin_token.status();
+  if (admin_token->has_value()) {
+    spdlog::warn(
+        "no admin token existed: created one and wrote it to {} (mode 0600); "
+        "keep it secret, use it with `evstore --token` or EVSTORE_TOKEN, and "
+        "create other tokens with `evstore token create`",
+        **admin_token);
+  }
 
   server->disk_pool_ =
       std::make_unique<WorkerPool>("disk-read", config.reader_threads);

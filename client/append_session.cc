@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/mutex.h"
+#include "client/authorization.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -70,9 +71,12 @@ class AppendSessionReactor final
  public:
   using AppendCallback = AppendSession::AppendCallback;
 
-  explicit AppendSessionReactor(std::shared_ptr<grpc::Channel> channel)
+  AppendSessionReactor(std::shared_ptr<grpc::Channel> channel,
+                       const std::string& token)
       : channel_(std::move(channel)),
-        stub_(v1::EventStoreService::NewStub(channel_)) {}
+        stub_(v1::EventStoreService::NewStub(channel_)) {
+    AddAuthorization(token, context_);
+  }
 
   AppendSessionReactor(const AppendSessionReactor&) = delete;
   AppendSessionReactor& operator=(const AppendSessionReactor&) = delete;
@@ -349,8 +353,10 @@ class AppendSessionReactor final
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
-AppendSession::AppendSession(std::shared_ptr<grpc::Channel> channel)
-    : reactor_(std::make_unique<AppendSessionReactor>(std::move(channel))) {
+AppendSession::AppendSession(std::shared_ptr<grpc::Channel> channel,
+                             const std::string& token)
+    : reactor_(
+          std::make_unique<AppendSessionReactor>(std::move(channel), token)) {
   reactor_->Start();
 }
 

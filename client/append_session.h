@@ -48,6 +48,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -73,9 +74,10 @@ class AppendSession {
 
   // Opens the AppendSession call on `channel`. The stream is being set up
   // when the constructor returns; a server that cannot be reached shows up as
-  // UNAVAILABLE outcomes of the appends. Use Client::OpenAppendSession()
-  // instead.
-  explicit AppendSession(std::shared_ptr<grpc::Channel> channel);
+  // UNAVAILABLE outcomes of the appends. `token`: see ClientOptions::token.
+  // Use Client::OpenAppendSession() instead.
+  AppendSession(std::shared_ptr<grpc::Channel> channel,
+                const std::string& token = {});
 
   // Cancels the stream if it is still open (appends without a reply fail
   // with CANCELLED) and waits until gRPC has released it. Call Close() first

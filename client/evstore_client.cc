@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/authorization.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -61,6 +62,7 @@ absl::StatusOr<v1::AppendResponse> Client::Append(
     const v1::AppendRequest& request) const {
   grpc::ClientContext context;
   ApplyDeadline(options_.default_deadline, context);
+  AddAuthorization(options_.token, context);
   v1::AppendResponse response;
   grpc::Status status = stub_->Append(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
@@ -72,6 +74,7 @@ absl::Status Client::Read(
     const std::function<bool(const v1::RecordedEvent&)>& on_event) const {
   grpc::ClientContext context;
   ApplyDeadline(options_.default_deadline, context);
+  AddAuthorization(options_.token, context);
   std::unique_ptr<grpc::ClientReader<v1::ReadResponse>> reader =
       stub_->Read(&context, request);
   v1::ReadResponse batch;
@@ -107,6 +110,7 @@ absl::StatusOr<v1::GetEventsResponse> Client::GetEvents(
     const v1::GetEventsRequest& request) const {
   grpc::ClientContext context;
   ApplyDeadline(options_.default_deadline, context);
+  AddAuthorization(options_.token, context);
   v1::GetEventsResponse response;
   grpc::Status status = stub_->GetEvents(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
@@ -116,11 +120,12 @@ absl::StatusOr<v1::GetEventsResponse> Client::GetEvents(
 std::unique_ptr<Subscription> Client::Subscribe(
     const v1::SubscribeRequest& request,
     const SubscriptionOptions& options) const {
-  return std::make_unique<Subscription>(channel_, request, options);
+  return std::make_unique<Subscription>(channel_, request, options,
+                                        options_.token);
 }
 
 std::unique_ptr<AppendSession> Client::OpenAppendSession() const {
-  return std::make_unique<AppendSession>(channel_);
+  return std::make_unique<AppendSession>(channel_, options_.token);
 }
 
 }  // namespace evstore::client

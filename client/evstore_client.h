@@ -58,6 +58,9 @@ struct ClientOptions {
   absl::Duration connect_timeout = absl::ZeroDuration();
   // The largest message the client sends or accepts.
   std::size_t max_message_bytes = std::size_t{64} << 20;
+  // The access token ("evs_..."), sent as `authorization: Bearer <token>`
+  // metadata on every call; empty: none.
+  std::string token = {};
 };
 
 // A connection to one evstore server.

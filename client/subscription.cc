@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/mutex.h"
+#include "client/authorization.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -30,12 +31,14 @@ class SubscriptionReactor final
  public:
   SubscriptionReactor(std::shared_ptr<grpc::Channel> channel,
                       const v1::SubscribeRequest& request,
-                      std::size_t max_queued_messages)
+                      std::size_t max_queued_messages, const std::string& token)
       : channel_(std::move(channel)),
         stub_(v1::EventStoreService::NewStub(channel_)),
         request_(request),
         max_queued_messages_(max_queued_messages == 0 ? 1
-                                                      : max_queued_messages) {}
+                                                      : max_queued_messages) {
+    AddAuthorization(token, context_);
+  }
 
   SubscriptionReactor(const SubscriptionReactor&) = delete;
   SubscriptionReactor& operator=(const SubscriptionReactor&) = delete;
@@ -171,9 +174,10 @@ class SubscriptionReactor final
 
 Subscription::Subscription(std::shared_ptr<grpc::Channel> channel,
                            const v1::SubscribeRequest& request,
-                           const SubscriptionOptions& options)
+                           const SubscriptionOptions& options,
+                           const std::string& token)
     : reactor_(std::make_unique<SubscriptionReactor>(
-          std::move(channel), request, options.max_queued_messages)) {
+          std::move(channel), request, options.max_queued_messages, token)) {
   reactor_->Start();
 }
 

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -52,10 +53,12 @@ class Subscription {
  public:
   // Starts the Subscribe call on `channel`. The call is under way when the
   // constructor returns; errors (e.g. an unreachable server or an invalid
-  // request) surface through Next(). Use Client::Subscribe() instead.
+  // request) surface through Next(). `token`: see ClientOptions::token. Use
+  // Client::Subscribe() instead.
   Subscription(std::shared_ptr<grpc::Channel> channel,
                const v1::SubscribeRequest& request,
-               const SubscriptionOptions& options);
+               const SubscriptionOptions& options,
+               const std::string& token = {});
   ~Subscription();
 
   Subscription(const Subscription&) = delete;

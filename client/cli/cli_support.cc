@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,25 @@ std::string FromEnvironment(const char* name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
+absl::StatusOr<std::string> ResolveToken(const ParsedArgs& args) {
+  if (std::optional<std::string> token = args.Value("token")) return *token;
+  if (std::string token = FromEnvironment("EVSTORE_TOKEN"); !token.empty()) {
+    return token;
+  }
+  std::optional<std::string> data_dir = args.Value("data_dir");
+  if (!data_dir) return std::string();
+  const std::string path = *data_dir + "/admin.token";
+  std::ifstream file(path);
+  std::string token;
+  if (!file || !std::getline(file, token) || token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--data_dir: cannot read the admin token from ", path,
+        " (it is written by evstored at the first start of its data "
+        "directory and readable only by its owner)"));
+  }
+  return token;
+}
+
 }  // namespace
 
 const std::vector<FlagSpec>& GlobalFlags() {
@@ -27,6 +48,14 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {.name = "customer",
        .value_name = "ID",
        .help = "Customer id, e.g. orsted-dk (env EVSTORE_CUSTOMER; required)."},
+      {.name = "token",
+       .value_name = "TOKEN",
+       .help = "Access token, evs_... (env EVSTORE_TOKEN; else the admin\n"
+               "token of --data_dir)."},
+      {.name = "data_dir",
+       .value_name = "DIR",
+       .help = "Data directory of a local evstored: use its admin.token\n"
+               "when neither --token nor EVSTORE_TOKEN is set."},
       {.name = "timeout",
        .value_name = "DURATION",
        .help = "Deadline of each append, read or get call, e.g. 10s, 500ms,\n"
@@ -47,6 +76,9 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
     return absl::InvalidArgumentError(
         "no customer: pass --customer or set EVSTORE_CUSTOMER");
   }
+  absl::StatusOr<std::string> token = ResolveToken(args);
+  if (!token.ok()) return token.status();
+  options.token = *std::move(token);
   options.timeout = absl::Seconds(30);
   if (std::optional<std::string> timeout = args.Value("timeout")) {
     if (!absl::ParseDuration(*timeout, &options.timeout) ||
@@ -60,8 +92,9 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
 
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
     const GlobalOptions& options) {
-  return client::Client::Connect(
-      {.address = options.address, .default_deadline = options.timeout});
+  return client::Client::Connect({.address = options.address,
+                                  .default_deadline = options.timeout,
+                                  .token = options.token});
 }
 
 absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,

@@ -22,6 +22,8 @@ inline constexpr absl::string_view kDefaultAddress = "127.0.0.1:50051";
 struct GlobalOptions {
   std::string address;
   std::string customer;
+  // The access token sent with every call (may be empty).
+  std::string token;
   absl::Duration timeout;  // Deadline of each unary or Read call.
 };
 
@@ -29,8 +31,11 @@ struct GlobalOptions {
 const std::vector<FlagSpec>& GlobalFlags();
 
 // Resolves the global flags, falling back to EVSTORE_ADDRESS and
-// EVSTORE_CUSTOMER. Fails with INVALID_ARGUMENT when no customer is given or
-// --timeout does not parse.
+// EVSTORE_CUSTOMER. The token is --token, else EVSTORE_TOKEN, else the
+// first line of <--data_dir>/admin.token (a local server's bootstrap admin
+// token) when --data_dir is given, else none. Fails with INVALID_ARGUMENT
+// when no customer is given, --timeout does not parse, or --data_dir has no
+// readable admin.token.
 absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args);
 
 // Creates a client for the resolved options (without touching the network).

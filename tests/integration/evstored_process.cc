@@ -64,9 +64,17 @@ std::string EvstoredProcess::LogText() const {
   return text.str();
 }
 
+std::string EvstoredProcess::AdminToken() const {
+  std::ifstream file(data_dir() + "/admin.token");
+  std::string token;
+  std::getline(file, token);
+  return token;
+}
+
 std::unique_ptr<client::Client> EvstoredProcess::Connect() const {
   client::ClientOptions options;
   options.address = address();
+  options.token = AdminToken();
   auto client = client::Client::Connect(options);
   REQUIRE(client.ok());
   return std::move(*client);

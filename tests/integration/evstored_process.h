@@ -60,7 +60,11 @@ class EvstoredProcess {
   // Everything the server wrote to stdout and stderr so far, over restarts.
   std::string LogText() const;
 
-  // A new client connected to the running server.
+  // The bootstrap admin token evstored wrote to <data_dir>/admin.token
+  // (empty when there is none).
+  std::string AdminToken() const;
+
+  // A new client connected to the running server, with the admin token.
   std::unique_ptr<client::Client> Connect() const;
 
  private:

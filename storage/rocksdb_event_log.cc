@@ -59,11 +59,11 @@ void RocksEventLog::CreateCustomer(
   AppendBatch batch;
   batch.customer = std::string(customer);
   batch.kind = AppendBatch::Kind::kCreateCustomer;
-  committer_->Enqueue(
-      std::move(batch),
-      [done = std::move(done)](absl::StatusOr<AppendResult> result) mutable {
-        done(result.status());
-      });
+  committer_->Enqueue(std::move(batch),
+                      [done = std::move(done)](
+                          const absl::StatusOr<AppendResult>& result) mutable {
+                        done(result.status());
+                      });
 }
 
 void RocksEventLog::DeleteCustomer(
@@ -80,8 +80,8 @@ void RocksEventLog::DeleteCustomer(
   batch.kind = AppendBatch::Kind::kDeleteCustomer;
   committer_->Enqueue(
       std::move(batch),
-      [this, name = std::string(customer),
-       done = std::move(done)](absl::StatusOr<AppendResult> result) mutable {
+      [this, name = std::string(customer), done = std::move(done)](
+          const absl::StatusOr<AppendResult>& result) mutable {
         if (result.ok()) DropTail(name);
         done(result.status());
       });

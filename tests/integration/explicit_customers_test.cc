@@ -35,7 +35,7 @@ TEST_CASE("evstored refuses appends to unknown customers by default") {
 
 TEST_CASE("evstored with --auto_create_customers warns and creates customers") {
   EvstoredProcessOptions options = ExplicitCustomers();
-  options.extra_flags.push_back("--auto_create_customers");
+  options.extra_flags.emplace_back("--auto_create_customers");
   EvstoredProcess server(options);
   auto client = server.Connect();
   MustAppend(*client, SingleWrite(kOrsted, kNominations, 1, 1, 2));

@@ -51,7 +51,9 @@ absl::Status EvstoredServer::Start(absl::Duration timeout) {
   std::vector<std::string> args = {
       options_.evstored_path, "--listen=127.0.0.1:0",
       "--data_dir=" + options_.data_dir, "--port_file=" + port_file};
-  if (options_.auto_create_customers) args.push_back("--auto_create_customers");
+  if (options_.auto_create_customers) {
+    args.emplace_back("--auto_create_customers");
+  }
   args.insert(args.end(), options_.extra_flags.begin(),
               options_.extra_flags.end());
   const std::string log = log_path();

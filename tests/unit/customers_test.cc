@@ -229,6 +229,7 @@ TEST_CASE("a customer deleted in the middle of appends loses them all") {
   // Appends, the delete and a new create are queued together, so that they
   // likely share commit groups; every outcome must still be consistent.
   std::vector<std::future<absl::StatusOr<AppendResult>>> appends;
+  appends.reserve(50);
   for (int i = 0; i < 50; ++i) {
     appends.push_back(std::async(std::launch::async, [&log] {
       return AppendSync(*log, OneStream("a", "s", 3));

@@ -78,9 +78,9 @@ struct IndexedAppendResult {
 // times until every append has had exactly one outcome. Outcomes that are
 // decided together come in one call: those of the appends made durable by
 // the same fsync (one or more commit groups, once durable and visible), or
-// that are rejected at once. Calls may come from different threads, also concurrently (the
-// callback must be thread-safe), and possibly before AppendMany returns.
-// Each must return quickly.
+// that are rejected at once. Calls may come from different threads, also
+// concurrently (the callback must be thread-safe), and possibly before
+// AppendMany returns. Each must return quickly.
 using AppendManyCallback =
     absl::AnyInvocable<void(std::vector<IndexedAppendResult>)>;
 

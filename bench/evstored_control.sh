@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034
 # Shell functions to start and stop one evstored for benchmarks (sourced by
-# bench/smoke.sh and scripts/bench.sh).
+# bench/smoke.sh, bench/compare.sh and bench/stalled_bench.sh).
 #
 #   start_evstored EVSTORED DATA_DIR LOG [extra evstored flags...]
 #       Starts evstored on an ephemeral 127.0.0.1 port with DATA_DIR and its

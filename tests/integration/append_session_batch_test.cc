@@ -186,13 +186,13 @@ TEST_CASE(
   for (int i = 0; i < kAppends; ++i) {
     v1::AppendRequest append = SingleWrite(kGasum, kNominations, 4100, i, 1);
     append.mutable_writes(0)->set_expected_revision(static_cast<uint64_t>(i));
-    Add(message, static_cast<uint64_t>(100 + i), std::move(append));
+    Add(message, 100 + static_cast<uint64_t>(i), std::move(append));
   }
   const auto results = session.Exchange(message, kAppends);
   for (int i = 0; i < kAppends; ++i) {
     const v1::AppendResponse& result =
-        Success(results, static_cast<uint64_t>(100 + i));
-    CHECK(result.first_position() == static_cast<uint64_t>(i + 1));
+        Success(results, 100 + static_cast<uint64_t>(i));
+    CHECK(result.first_position() == static_cast<uint64_t>(i) + 1);
     CHECK_FALSE(result.duplicate());
   }
 
@@ -201,9 +201,9 @@ TEST_CASE(
   const auto retried = session.Exchange(message, kAppends);
   for (int i = 0; i < kAppends; ++i) {
     const v1::AppendResponse& result =
-        Success(retried, static_cast<uint64_t>(100 + i));
+        Success(retried, 100 + static_cast<uint64_t>(i));
     CHECK(result.duplicate());
-    CHECK(result.first_position() == static_cast<uint64_t>(i + 1));
+    CHECK(result.first_position() == static_cast<uint64_t>(i) + 1);
   }
   session.Close();
   auto client = server.Connect();
@@ -258,6 +258,7 @@ TEST_CASE(
   std::vector<std::string> problems(kProducers);
   std::vector<int> stale_failures(kProducers, 0);
   std::vector<std::thread> producers;
+  producers.reserve(kProducers);
   for (int p = 0; p < kProducers; ++p) {
     producers.emplace_back([&, p] {
       const size_t slot = static_cast<size_t>(p);
@@ -302,7 +303,7 @@ TEST_CASE(
   REQUIRE(session->Close(absl::Seconds(30)).ok());
   for (int p = 0; p < kProducers; ++p) {
     INFO("producer " << p);
-    CHECK(problems[static_cast<size_t>(p)] == "");
+    CHECK(problems[static_cast<size_t>(p)].empty());
     CHECK(stale_failures[static_cast<size_t>(p)] == kRounds / 3);
   }
   CHECK(FeedHead(*client, kOrsted) ==

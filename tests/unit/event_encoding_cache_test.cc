@@ -61,6 +61,7 @@ TEST_CASE("subscribers of a feed share one encoding per live event") {
   EventEncodingCache cache(64, 1 << 20);
   const RecordedEvent event = Event(5);
   std::vector<grpc::Slice> entries;
+  entries.reserve(100);
   for (int subscriber = 0; subscriber < 100; ++subscriber) {
     entries.push_back(cache.Entry(event, /*include_data=*/true));
   }
@@ -135,7 +136,7 @@ TEST_CASE("a replaced encoding stays valid for whoever still holds it") {
   const RecordedEvent first = Event(1, 5000);
   const grpc::Slice held = cache.Entry(first, true);
   for (uint64_t p = 2; p <= 10; ++p) cache.Entry(Event(p, 5000), true);
-  CHECK(cache.held_bytes() < 2 * 5100);  // Only the newest one is kept.
+  CHECK(cache.held_bytes() < size_t{2} * 5100);  // Only the newest one is kept.
   CHECK(MessageDifferencer::Equals(Decode(held), Converted(first, true)));
 }
 

@@ -664,8 +664,9 @@ TEST_CASE(
   std::vector<std::promise<absl::StatusOr<AppendResult>>> promises(kAppends);
   for (auto& p : promises) {
     // Queued without waiting, so they are committed in a few groups.
-    log->Append(OneStream("gasum", "s", 1),
-                [&p](absl::StatusOr<AppendResult> r) { p.set_value(r); });
+    log->Append(
+        OneStream("gasum", "s", 1),
+        [&p](absl::StatusOr<AppendResult> r) { p.set_value(std::move(r)); });
   }
   for (auto& p : promises) REQUIRE(p.get_future().get().ok());
   REQUIRE(log->Head("gasum") == FeedPosition(kAppends));

@@ -59,6 +59,14 @@ absl::StatusOr<std::optional<client::ClientTlsOptions>> ResolveTls(
   return tls;
 }
 
+// The client options of both clients (Client, AdminClient).
+client::ClientOptions ClientOptionsFor(const GlobalOptions& options) {
+  return {.address = options.address,
+          .default_deadline = options.timeout,
+          .token = options.token,
+          .tls = options.tls};
+}
+
 }  // namespace
 
 const std::vector<FlagSpec>& GlobalFlags() {
@@ -103,14 +111,15 @@ const std::vector<FlagSpec>& GlobalFlags() {
   return kFlags;
 }
 
-absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
+                                                   bool require_customer) {
   GlobalOptions options;
   options.address =
       args.Value("address").value_or(FromEnvironment("EVSTORE_ADDRESS"));
   if (options.address.empty()) options.address = std::string(kDefaultAddress);
   options.customer =
       args.Value("customer").value_or(FromEnvironment("EVSTORE_CUSTOMER"));
-  if (options.customer.empty()) {
+  if (options.customer.empty() && require_customer) {
     return absl::InvalidArgumentError(
         "no customer: pass --customer or set EVSTORE_CUSTOMER");
   }
@@ -134,10 +143,12 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
 
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
     const GlobalOptions& options) {
-  return client::Client::Connect({.address = options.address,
-                                  .default_deadline = options.timeout,
-                                  .token = options.token,
-                                  .tls = options.tls});
+  return client::Client::Connect(ClientOptionsFor(options));
+}
+
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
+    const GlobalOptions& options) {
+  return client::AdminClient::Connect(ClientOptionsFor(options));
 }
 
 absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/admin_client.h"
 #include "client/cli/command_line.h"
 #include "client/evstore_client.h"
 
@@ -39,13 +40,19 @@ const std::vector<FlagSpec>& GlobalFlags();
 // token) when --data_dir is given, else none. TLS is on when --tls,
 // --tls_ca (EVSTORE_TLS_CA), or --tls_cert and --tls_key
 // (EVSTORE_TLS_CLIENT_CERT, EVSTORE_TLS_CLIENT_KEY) are given. Fails with
-// INVALID_ARGUMENT when no customer is given, --timeout does not parse,
-// --data_dir has no readable admin.token, or only one of the client
-// certificate and key is given.
-absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args);
+// INVALID_ARGUMENT when no customer is given (and `require_customer`),
+// --timeout does not parse, --data_dir has no readable admin.token, or only
+// one of the client certificate and key is given.
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
+                                                   bool require_customer);
 
 // Creates a client for the resolved options (without touching the network).
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
+    const GlobalOptions& options);
+
+// Creates an Admin API client for the resolved options (without touching
+// the network).
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
     const GlobalOptions& options);
 
 // Parses a decimal uint64 value of --`flag`; INVALID_ARGUMENT otherwise.

@@ -288,6 +288,14 @@ TEST_CASE("the CLI appends and reads over mTLS with dash-spelled flags") {
                            certs.client.cert, "--tls-key=" + certs.client.key},
                           {});
 
+  // The admin commands (AdminService) use the same TLS options.
+  const ProcessResult customers = RunCli(
+      server, {"--tls-ca", certs.ca.cert, "--tls-cert", certs.client.cert,
+               "--tls-key", certs.client.key, "customer", "list"});
+  INFO("customer list stderr: " << customers.err);
+  CHECK(customers.exit_code == 0);
+  CHECK_THAT(customers.out, Contains(kOrsted));
+
   // Without the client certificate the server refuses the CLI.
   const ProcessResult without_cert =
       RunCli(server, {"--tls-ca", certs.ca.cert, "read"});

@@ -46,9 +46,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   }
   env_strings.insert(env_strings.end(), environment.begin(), environment.end());
   std::vector<char*> child_argv;
+  child_argv.reserve(argv_strings.size() + 1);
   for (std::string& a : argv_strings) child_argv.push_back(a.data());
   child_argv.push_back(nullptr);
   std::vector<char*> child_envp;
+  child_envp.reserve(env_strings.size() + 1);
   for (std::string& e : env_strings) child_envp.push_back(e.data());
   child_envp.push_back(nullptr);
 

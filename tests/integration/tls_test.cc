@@ -28,8 +28,7 @@ std::string OpensslPath() {
   while (start <= directories.size()) {
     size_t end = directories.find(':', start);
     if (end == std::string::npos) end = directories.size();
-    const std::string candidate =
-        directories.substr(start, end - start) + "/openssl";
+    std::string candidate = directories.substr(start, end - start) + "/openssl";
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
@@ -94,7 +93,7 @@ class TestCertificates {
   }
 
   std::string WriteFile(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
+    std::string path = dir_ + "/" + name;
     std::ofstream out(path);
     out << text;
     out.close();
@@ -260,7 +259,7 @@ void RequireCliAppendAndRead(const EvstoredProcess& server,
   REQUIRE(appended.exit_code == 0);
 
   std::vector<std::string> read = tls_flags;
-  read.push_back("read");
+  read.emplace_back("read");
   const ProcessResult result = RunCli(server, read, environment);
   INFO("read stderr: " << result.err);
   REQUIRE(result.exit_code == 0);

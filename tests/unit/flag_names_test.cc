@@ -27,7 +27,7 @@ TEST_CASE("only the name of a flag argument changes and never its value") {
 TEST_CASE("arguments that are not flags are returned unchanged") {
   CHECK(CanonicalFlagArgument("--") == "--");
   CHECK(CanonicalFlagArgument("-") == "-");
-  CHECK(CanonicalFlagArgument("") == "");
+  CHECK(CanonicalFlagArgument("").empty());
   CHECK(CanonicalFlagArgument("my-file.pem") == "my-file.pem");
   CHECK(CanonicalFlagArgument("--=a-b") == "--=a-b");
 }

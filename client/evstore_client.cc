@@ -1,14 +1,12 @@
 #include "client/evstore_client.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/authorization.h"
+#include "client/channel.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -19,37 +17,13 @@ void ApplyDeadline(absl::Duration deadline, grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
 }
 
-// gRPC takes message size limits as int; larger requests are clamped.
-int MessageSizeLimit(std::size_t bytes) {
-  constexpr std::size_t kMax = static_cast<std::size_t>(INT32_MAX);
-  return static_cast<int>(bytes < kMax ? bytes : kMax);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     const ClientOptions& options) {
-  if (options.address.empty()) {
-    return absl::InvalidArgumentError("client options: address is empty");
-  }
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxReceiveMessageSize(
-      MessageSizeLimit(options.max_message_bytes));
-  arguments.SetMaxSendMessageSize(MessageSizeLimit(options.max_message_bytes));
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      options.address, grpc::InsecureChannelCredentials(), arguments);
-  if (channel == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("cannot create a channel to ", options.address));
-  }
-  if (options.connect_timeout > absl::ZeroDuration() &&
-      !channel->WaitForConnected(
-          absl::ToChronoTime(absl::Now() + options.connect_timeout))) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to ", options.address, " within ",
-                     absl::FormatDuration(options.connect_timeout)));
-  }
-  return std::unique_ptr<Client>(new Client(options, std::move(channel)));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::unique_ptr<Client>(new Client(options, *std::move(channel)));
 }
 
 Client::Client(const ClientOptions& options,

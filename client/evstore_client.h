@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,23 @@
 #include "evstore/v1/evstore.grpc.pb.h"
 
 namespace evstore::client {
+
+// TLS for the connection to a server started with --tls_cert (see
+// README.md, "TLS"). All files are PEM.
+struct ClientTlsOptions {
+  // The CA certificate(s) the server's certificate must be signed by; empty:
+  // the system's default roots.
+  std::string ca_file = {};
+  // The client certificate (chain) and its private key, for a server that
+  // requires client certificates (--tls_client_ca: mutual TLS). Both or
+  // neither.
+  std::string cert_file = {};
+  std::string key_file = {};
+  // The name the server's certificate must carry instead of the host of
+  // `address` (e.g. when connecting by IP to a certificate for a DNS name);
+  // empty: the host of `address`.
+  std::string server_name = {};
+};
 
 struct ClientOptions {
   // The server address in gRPC target syntax, e.g. "127.0.0.1:50051" or
@@ -61,18 +79,22 @@ struct ClientOptions {
   // The access token ("evs_..."), sent as `authorization: Bearer <token>`
   // metadata on every call; empty: none.
   std::string token = {};
+  // nullopt: plaintext; otherwise TLS (see ClientTlsOptions).
+  std::optional<ClientTlsOptions> tls = std::nullopt;
 };
 
 // A connection to one evstore server.
 //
 // Thread-safety: a Client is safe for concurrent use by multiple threads
 // without external synchronization; calls on it do not block each other. It
-// uses insecure (plaintext) channel credentials.
+// connects in plaintext, or over TLS when `ClientOptions::tls` is set.
 class Client {
  public:
-  // Creates a client for `options.address`. Fails with INVALID_ARGUMENT for
-  // an empty address, and with UNAVAILABLE when `connect_timeout` is positive
-  // and the server could not be reached in that time.
+  // Creates a client for `options.address` (see MakeChannel in
+  // client/channel.h). Fails with INVALID_ARGUMENT for an empty address or
+  // unusable TLS options (a file that cannot be read, names the file), and
+  // with UNAVAILABLE when `connect_timeout` is positive and the server could
+  // not be reached in that time (also when the TLS handshake fails).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const ClientOptions& options);
 

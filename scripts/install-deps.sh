@@ -8,6 +8,9 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev prometheus-cpp-dev catch2
   libsimdjson-dev libspdlog-dev libxxhash-dev libjemalloc-dev
+  # OpenSSL: tokens and TLS file checks (libssl-dev); the TLS tests make
+  # their certificates with the openssl command.
+  libssl-dev openssl
   clang-format clang-tidy
   # Fuzzing (libFuzzer) and the sanitizer builds.
   clang libclang-rt-14-dev

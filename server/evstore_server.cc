@@ -15,6 +15,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/admin_bootstrap.h"
+#include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
 
 namespace evstore::server {
@@ -46,6 +47,11 @@ int LiveThreads() {
 
 absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
     const ServerConfig& config) {
+  // First, so that a bad TLS file fails before the data directory is
+  // touched.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(config);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<EvstoreServer> server(new EvstoreServer());
 
   EventLogOptions log_options;
@@ -89,8 +95,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   // done), NOT_SERVING after a storage failure or once shutting down.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->admin_service_.get());
   builder.SetMaxReceiveMessageSize(MaxReceiveMessageSize(config.limits));

@@ -22,10 +22,13 @@ namespace evstore::server {
 
 class EvstoreServer {
  public:
-  // Opens the log in config.data_dir and starts serving on config.listen.
-  // Errors: the log's Open error with the directory named (FAILED_PRECONDITION
-  // when another process holds it or the format is incompatible), or
-  // UNAVAILABLE when the address cannot be bound.
+  // Opens the log in config.data_dir and starts serving on config.listen,
+  // over TLS when config has TLS files (see tls_credentials.h).
+  // Errors: FAILED_PRECONDITION naming the flag and file for an unreadable or
+  // invalid TLS file (checked first); the log's Open error with the
+  // directory named (FAILED_PRECONDITION when another process holds it or
+  // the format is incompatible), or UNAVAILABLE when the address cannot be
+  // bound.
   static absl::StatusOr<std::unique_ptr<EvstoreServer>> Start(
       const ServerConfig& config);
 

@@ -158,6 +158,19 @@ int main(int argc, char* argv[]) {
         "customer creates it; never use this in production");
   }
 
+  if (!config->UsesTls() &&
+      !evstore::server::IsLoopbackListenAddress(config->listen)) {
+    // Only reachable with --allow_insecure (LoadServerConfig refuses it
+    // otherwise).
+    spdlog::warn(
+        "INSECURE: --allow_insecure: serving PLAINTEXT on the non-loopback "
+        "address {}: access tokens and events cross the network "
+        "unencrypted and anyone on the path can read or replay them; use "
+        "--tls_cert and --tls_key unless a TLS-terminating proxy on this "
+        "host is the only client",
+        config->listen);
+  }
+
   // Before the server listens: see open_file_limit.h for why.
   if (absl::StatusOr<evstore::server::OpenFileLimit> files =
           evstore::server::RaiseOpenFileLimit();
@@ -183,8 +196,12 @@ int main(int argc, char* argv[]) {
   }
   const std::string address =
       evstore::server::WithPort(config->listen, (*server)->port());
-  spdlog::info("evstored listening on {} (data dir {}, durability {})", address,
-               config->data_dir,
+  const char* transport = !config->UsesTls() ? "plaintext"
+                          : config->tls_client_ca_file.empty()
+                              ? "TLS"
+                              : "TLS with client certificates (mTLS)";
+  spdlog::info("evstored listening on {} ({}, data dir {}, durability {})",
+               address, transport, config->data_dir,
                evstore::server::DurabilityName(config->durability));
 
   if (!config->port_file.empty()) {

@@ -1,5 +1,8 @@
 #include "server/server_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -7,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
@@ -20,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/flag_names.h"
 #include "storage/absl_string_view.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -68,6 +73,21 @@ ABSL_FLAG(std::string, port_file, "",
           "this file (atomically: a temporary file is renamed).");
 ABSL_FLAG(std::string, log_level, "info",
           "Log level: trace, debug, info, warn, error, critical or off.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's certificate, followed by any "
+          "intermediate CA certificates. With --tls_key, evstored serves "
+          "TLS only (no plaintext).");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM file of the unencrypted private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM file of the CA certificate(s) that client certificates must "
+          "be signed by: every connection must then present a valid client "
+          "certificate (mutual TLS). Needs --tls_cert and --tls_key.");
+ABSL_FLAG(bool, allow_insecure, false,
+          "Serve plaintext (no TLS) on a non-loopback --listen address, "
+          "which is refused otherwise: tokens and events then cross the "
+          "network unencrypted. Only for a trusted network or behind a "
+          "TLS-terminating proxy.");
 
 namespace evstore::server {
 namespace {
@@ -89,6 +109,10 @@ constexpr absl::string_view kFlagNames[] = {
     "disk_reserve_bytes",
     "port_file",
     "log_level",
+    "tls_cert",
+    "tls_key",
+    "tls_client_ca",
+    "allow_insecure",
 };
 
 // Usage flags that absl's parser handles itself (they print and exit). They
@@ -146,10 +170,15 @@ absl::Status ApplyEnvironment(EnvironmentFlags* from_environment) {
 // Checks and applies the command line before absl's parser sees it, because
 // absl's parser exits with status 1 on a bad value and evstored exits with 2
 // on every configuration error. Usage and flag-file flags are left to absl.
+// Appends to `canonical_args` the arguments after argv[0] with every flag
+// name spelled with underscores (values untouched), for absl's parser.
 absl::Status ApplyCommandLine(int argc, char* argv[],
-                              EnvironmentFlags* from_environment) {
+                              EnvironmentFlags* from_environment,
+                              std::vector<std::string>* canonical_args) {
   for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
+    const std::string canonical = CanonicalFlagArgument(argv[i]);
+    canonical_args->push_back(canonical);
+    absl::string_view arg = canonical;
     if (arg == "--") {
       if (i + 1 < argc) {
         return absl::InvalidArgumentError(
@@ -172,7 +201,9 @@ absl::Status ApplyCommandLine(int argc, char* argv[],
     }
     if (Contains(kAbslUsageFlags, name)) continue;
     if (Contains(kAbslFileFlags, name)) {
-      if (!value.has_value()) ++i;  // Its value is the next argument.
+      if (!value.has_value() && i + 1 < argc) {
+        canonical_args->push_back(argv[++i]);  // Its value.
+      }
       continue;
     }
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
@@ -185,6 +216,7 @@ absl::Status ApplyCommandLine(int argc, char* argv[],
         value = "true";
       } else if (i + 1 < argc) {
         value = argv[++i];
+        canonical_args->push_back(argv[i]);
       } else {
         return absl::InvalidArgumentError(
             absl::StrCat("missing value for --", name));
@@ -238,6 +270,46 @@ absl::Status WithSource(absl::Status status, absl::string_view flag,
   return absl::Status(status.code(),
                       absl::StrCat(status.message(), " (set by ",
                                    EnvironmentVariableName(flag), ")"));
+}
+
+// Sets the TLS fields of `config` (its listen address is set) and checks
+// that they fit together and with the listen address.
+absl::Status TlsFromFlags(const EnvironmentFlags& from_environment,
+                          ServerConfig* config) {
+  config->tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  config->tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  config->tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  config->allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  if (config->tls_cert_file.empty() != config->tls_key_file.empty()) {
+    const absl::string_view missing =
+        config->tls_cert_file.empty() ? "tls_cert" : "tls_key";
+    const absl::string_view given =
+        config->tls_cert_file.empty() ? "tls_key" : "tls_cert";
+    return WithSource(absl::InvalidArgumentError(absl::StrCat(
+                          "--", given, " is set but --", missing,
+                          " is not: TLS needs both the certificate and its "
+                          "private key")),
+                      given, from_environment);
+  }
+  if (!config->tls_client_ca_file.empty() && !config->UsesTls()) {
+    return WithSource(
+        absl::InvalidArgumentError(
+            "--tls_client_ca needs --tls_cert and --tls_key: client "
+            "certificates are checked only over TLS"),
+        "tls_client_ca", from_environment);
+  }
+  if (!config->UsesTls() && !config->allow_insecure &&
+      !IsLoopbackListenAddress(config->listen)) {
+    return WithSource(
+        absl::InvalidArgumentError(absl::StrCat(
+            "--listen: \"", config->listen,
+            "\" is not a loopback address and TLS is off, so tokens and "
+            "events would cross the network unencrypted; serve TLS with "
+            "--tls_cert and --tls_key, or pass --allow_insecure to accept "
+            "plaintext (e.g. behind a TLS-terminating proxy)")),
+        "listen", from_environment);
+  }
+  return absl::OkStatus();
 }
 
 // The flags as a ServerConfig, checking ranges.
@@ -321,6 +393,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
 
   config.port_file = absl::GetFlag(FLAGS_port_file);
 
+  status = TlsFromFlags(from_environment, &config);
+  if (!status.ok()) return status;
+
   const std::string log_level = absl::GetFlag(FLAGS_log_level);
   const std::optional<spdlog::level::level_enum> level =
       ParseLogLevel(log_level);
@@ -343,7 +418,8 @@ constexpr char kUsage[] =
     "\n"
     "Every flag can also be set with the environment variable\n"
     "EVSTORE_<FLAG IN UPPER CASE> (e.g. EVSTORE_DATA_DIR); the command line\n"
-    "wins. SIGINT or SIGTERM shut the server down gracefully.\n"
+    "wins. Flag names may use dashes for underscores (--tls-cert).\n"
+    "SIGINT or SIGTERM shut the server down gracefully.\n"
     "Exit codes: 0 after a shutdown, 1 when the server cannot start, 2 for an\n"
     "invalid configuration.";
 
@@ -376,8 +452,10 @@ std::string HelpText() {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     const bool is_string = flag->IsOfType<std::string>();
-    absl::StrAppend(&text, "  --", name, "=<", is_string ? "string" : "integer",
-                    ">  (", EnvironmentVariableName(name), "; default ",
+    const absl::string_view type =
+        is_string ? "string" : (flag->IsOfType<bool>() ? "bool" : "integer");
+    absl::StrAppend(&text, "  --", name, "=<", type, ">  (",
+                    EnvironmentVariableName(name), "; default ",
                     is_string ? absl::StrCat("\"", flag->DefaultValue(), "\"")
                               : flag->DefaultValue(),
                     ")\n");
@@ -448,6 +526,27 @@ absl::Status ValidateListenAddress(std::string_view address_view) {
   return absl::OkStatus();
 }
 
+bool IsLoopbackListenAddress(std::string_view address_view) {
+  const absl::string_view address = AsAbsl(address_view);
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = address.substr(0, colon);
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) {
+    const std::string ipv6(host.substr(1, host.size() - 2));
+    in6_addr parsed{};
+    if (inet_pton(AF_INET6, ipv6.c_str(), &parsed) != 1) return false;
+    if (IN6_IS_ADDR_LOOPBACK(&parsed)) return true;
+    // ::ffff:127.x.y.z
+    return IN6_IS_ADDR_V4MAPPED(&parsed) && parsed.s6_addr[12] == 127;
+  }
+  in_addr parsed{};
+  if (inet_pton(AF_INET, std::string(host).c_str(), &parsed) != 1) {
+    return false;
+  }
+  return (ntohl(parsed.s_addr) >> 24) == 127;
+}
+
 std::string WithPort(std::string_view address_view, int port) {
   const absl::string_view address = AsAbsl(address_view);
   const size_t colon = address.rfind(':');
@@ -473,11 +572,16 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char* argv[]) {
   EnvironmentFlags from_environment;
   absl::Status status = ApplyEnvironment(&from_environment);
   if (!status.ok()) return status;
-  status = ApplyCommandLine(argc, argv, &from_environment);
+  std::vector<std::string> canonical_args = {argv[0]};
+  status = ApplyCommandLine(argc, argv, &from_environment, &canonical_args);
   if (!status.ok()) return status;
   // Everything was checked above, so this only handles --help and friends
   // (which exit) and sets the same values again.
-  absl::ParseCommandLine(argc, argv);
+  std::vector<char*> canonical_argv;
+  canonical_argv.reserve(canonical_args.size());
+  for (std::string& arg : canonical_args) canonical_argv.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(canonical_argv.size()),
+                         canonical_argv.data());
   return ConfigFromFlags(from_environment);
 }
 

@@ -36,6 +36,17 @@ struct ServerConfig {
   std::optional<uint64_t> disk_reserve_bytes;
   // When set, the bound port and a newline are written here once serving.
   std::string port_file;
+  // TLS (see server/tls_credentials.h): PEM files of the certificate chain
+  // and its private key; both empty: plaintext. Both or neither are set.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // When set (only with TLS), every client must present a certificate that
+  // chains to a CA in this PEM file (mutual TLS).
+  std::string tls_client_ca_file;
+  // Plaintext was explicitly allowed on a non-loopback listen address.
+  bool allow_insecure = false;
+
+  bool UsesTls() const { return !tls_cert_file.empty(); }
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -44,13 +55,25 @@ struct ServerConfig {
 // command line, which wins. --help (and absl's other usage flags) print the
 // usage and exit the process with status 0.
 //
+// Flag names may be spelled with dashes instead of underscores
+// (--tls-cert is --tls_cert; see base/flag_names.h).
+//
 // Fails with INVALID_ARGUMENT, naming the flag or variable, for an unknown
-// flag, a positional argument, or a value that does not parse or is out of
-// range. Call once, from main.
+// flag, a positional argument, a value that does not parse or is out of
+// range, --tls_cert without --tls_key (or the reverse), --tls_client_ca
+// without them, or a non-loopback --listen address without TLS unless
+// --allow_insecure is given. The TLS files themselves are read and checked
+// when the server starts (server/tls_credentials.h). Call once, from main.
 absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char* argv[]);
 
 // OK when `address` is "host:port" or "[ipv6]:port" with a port in 0..65535.
 absl::Status ValidateListenAddress(std::string_view address);
+
+// Whether the host of a valid listen address is a loopback address:
+// "localhost", an IPv4 address in 127.0.0.0/8, or [::1] (any spelling, and
+// IPv4-mapped 127.x). Wildcards (0.0.0.0, [::]) and every other host name
+// are not: they may be reachable from other machines.
+bool IsLoopbackListenAddress(std::string_view address);
 
 // The listen address with its port replaced by `port`.
 std::string WithPort(std::string_view address, int port);

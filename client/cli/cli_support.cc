@@ -37,6 +37,36 @@ absl::StatusOr<std::string> ResolveToken(const ParsedArgs& args) {
   return token;
 }
 
+// The TLS options of --tls, --tls_ca, --tls_cert and --tls_key (or their
+// variables); nullopt when none is given.
+absl::StatusOr<std::optional<client::ClientTlsOptions>> ResolveTls(
+    const ParsedArgs& args) {
+  client::ClientTlsOptions tls;
+  tls.ca_file =
+      args.Value("tls_ca").value_or(FromEnvironment("EVSTORE_TLS_CA"));
+  tls.cert_file = args.Value("tls_cert")
+                      .value_or(FromEnvironment("EVSTORE_TLS_CLIENT_CERT"));
+  tls.key_file =
+      args.Value("tls_key").value_or(FromEnvironment("EVSTORE_TLS_CLIENT_KEY"));
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key go together: a client certificate needs "
+        "its private key");
+  }
+  if (!args.Has("tls") && tls.ca_file.empty() && tls.cert_file.empty()) {
+    return std::nullopt;
+  }
+  return tls;
+}
+
+// The client options of both clients (Client, AdminClient).
+client::ClientOptions ClientOptionsFor(const GlobalOptions& options) {
+  return {.address = options.address,
+          .default_deadline = options.timeout,
+          .token = options.token,
+          .tls = options.tls};
+}
+
 }  // namespace
 
 const std::vector<FlagSpec>& GlobalFlags() {
@@ -56,6 +86,22 @@ const std::vector<FlagSpec>& GlobalFlags() {
        .value_name = "DIR",
        .help = "Data directory of a local evstored: use its admin.token\n"
                "when neither --token nor EVSTORE_TOKEN is set."},
+      {.name = "tls",
+       .help = "Connect with TLS, verifying the server's certificate against\n"
+               "the system's CA certificates (implied by --tls_ca and\n"
+               "--tls_cert)."},
+      {.name = "tls_ca",
+       .value_name = "FILE",
+       .help = "TLS: PEM file of the CA that signed the server's certificate\n"
+               "(env EVSTORE_TLS_CA)."},
+      {.name = "tls_cert",
+       .value_name = "FILE",
+       .help = "TLS: PEM file of the client certificate, for a server that\n"
+               "requires one (env EVSTORE_TLS_CLIENT_CERT)."},
+      {.name = "tls_key",
+       .value_name = "FILE",
+       .help = "TLS: PEM file of the private key of --tls_cert\n"
+               "(env EVSTORE_TLS_CLIENT_KEY)."},
       {.name = "timeout",
        .value_name = "DURATION",
        .help = "Deadline of each append, read or get call, e.g. 10s, 500ms,\n"
@@ -80,6 +126,10 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
   absl::StatusOr<std::string> token = ResolveToken(args);
   if (!token.ok()) return token.status();
   options.token = *std::move(token);
+  absl::StatusOr<std::optional<client::ClientTlsOptions>> tls =
+      ResolveTls(args);
+  if (!tls.ok()) return tls.status();
+  options.tls = *std::move(tls);
   options.timeout = absl::Seconds(30);
   if (std::optional<std::string> timeout = args.Value("timeout")) {
     if (!absl::ParseDuration(*timeout, &options.timeout) ||
@@ -93,16 +143,12 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
 
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
     const GlobalOptions& options) {
-  return client::Client::Connect({.address = options.address,
-                                  .default_deadline = options.timeout,
-                                  .token = options.token});
+  return client::Client::Connect(ClientOptionsFor(options));
 }
 
 absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
     const GlobalOptions& options) {
-  return client::AdminClient::Connect({.address = options.address,
-                                       .default_deadline = options.timeout,
-                                       .token = options.token});
+  return client::AdminClient::Connect(ClientOptionsFor(options));
 }
 
 absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,

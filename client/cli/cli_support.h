@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct GlobalOptions {
   // The access token sent with every call (may be empty).
   std::string token;
   absl::Duration timeout;  // Deadline of each unary or Read call.
+  // nullopt: plaintext.
+  std::optional<client::ClientTlsOptions> tls;
 };
 
 // The flags every command accepts (including --help).
@@ -34,9 +37,12 @@ const std::vector<FlagSpec>& GlobalFlags();
 // Resolves the global flags, falling back to EVSTORE_ADDRESS and
 // EVSTORE_CUSTOMER. The token is --token, else EVSTORE_TOKEN, else the
 // first line of <--data_dir>/admin.token (a local server's bootstrap admin
-// token) when --data_dir is given, else none. Fails with INVALID_ARGUMENT
-// when no customer is given (and `require_customer`), --timeout does not
-// parse, or --data_dir has no readable admin.token.
+// token) when --data_dir is given, else none. TLS is on when --tls,
+// --tls_ca (EVSTORE_TLS_CA), or --tls_cert and --tls_key
+// (EVSTORE_TLS_CLIENT_CERT, EVSTORE_TLS_CLIENT_KEY) are given. Fails with
+// INVALID_ARGUMENT when no customer is given (and `require_customer`),
+// --timeout does not parse, --data_dir has no readable admin.token, or only
+// one of the client certificate and key is given.
 absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
                                                    bool require_customer);
 

@@ -1,10 +1,12 @@
 #include "client/cli/command_line.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/flag_names.h"
 
 namespace evstore::cli {
 namespace {
@@ -12,7 +14,11 @@ namespace {
 const FlagSpec* FindFlag(absl::Span<const FlagSpec> flags,
                          absl::string_view name) {
   for (const FlagSpec& flag : flags) {
-    if (flag.name == name) return &flag;
+    // (Debian's absl::string_view is not std::string_view.)
+    if (SameFlagName(std::string_view(flag.name.data(), flag.name.size()),
+                     std::string_view(name.data(), name.size()))) {
+      return &flag;
+    }
   }
   return nullptr;
 }

@@ -1,7 +1,9 @@
 // A small command-line parser for `evstore <command> [flags] [arguments]`.
 //
 // Flags are written `--name=value` or `--name value`; boolean flags take no
-// value. Global flags may appear anywhere, before or after the command name.
+// value. Dashes and underscores in a flag's name are interchangeable
+// (`--max-count` is `--max_count`, `--tls-ca` is `--tls_ca`). Global flags may
+// appear anywhere, before or after the command name.
 // `--` ends the flags: everything after it is an argument, even when it
 // starts with "--". `-h` is accepted as `--help`.
 #ifndef EVSTORE_CLIENT_CLI_COMMAND_LINE_H_

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 namespace evstore::testing {
 
@@ -32,6 +33,14 @@ EvstoredProcess::EvstoredProcess(EvstoredProcessOptions options) {
       options.data_dir.empty() ? root_ + "/data" : options.data_dir;
   server_options.run_dir = root_;
   server_options.extra_flags = std::move(options.extra_flags);
+  const std::pair<const char*, const std::string*> tls_flags[] = {
+      {"--tls_cert=", &options.tls_cert_file},
+      {"--tls_key=", &options.tls_key_file},
+      {"--tls_client_ca=", &options.tls_client_ca_file}};
+  for (const auto& [flag, path] : tls_flags) {
+    if (!path->empty()) server_options.extra_flags.push_back(flag + *path);
+  }
+  client_tls_ = std::move(options.client_tls);
   server_options.environment = std::move(options.environment);
   server_options.auto_create_customers = options.auto_create_customers;
   server_ = std::make_unique<EvstoredServer>(std::move(server_options));
@@ -72,9 +81,15 @@ std::string EvstoredProcess::AdminToken() const {
 }
 
 std::unique_ptr<client::Client> EvstoredProcess::Connect() const {
+  return Connect(client_tls_);
+}
+
+std::unique_ptr<client::Client> EvstoredProcess::Connect(
+    const std::optional<client::ClientTlsOptions>& tls) const {
   client::ClientOptions options;
   options.address = address();
   options.token = AdminToken();
+  options.tls = tls;
   auto client = client::Client::Connect(options);
   REQUIRE(client.ok());
   return std::move(*client);

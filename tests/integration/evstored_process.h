@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ struct EvstoredProcessOptions {
   // Development mode --auto_create_customers (see EvstoredServerOptions):
   // on by default for the tests written before customers were explicit.
   bool auto_create_customers = true;
+  // TLS of the server, PEM files passed as --tls_cert, --tls_key and
+  // --tls_client_ca when not empty.
+  std::string tls_cert_file = {};
+  std::string tls_key_file = {};
+  std::string tls_client_ca_file = {};
+  // TLS of the clients Connect() makes; nullopt: plaintext.
+  std::optional<client::ClientTlsOptions> client_tls = std::nullopt;
 };
 
 class EvstoredProcess {
@@ -64,11 +72,16 @@ class EvstoredProcess {
   // (empty when there is none).
   std::string AdminToken() const;
 
-  // A new client connected to the running server, with the admin token.
+  // A new client connected to the running server, with the admin token and
+  // the options' client_tls.
   std::unique_ptr<client::Client> Connect() const;
+  // The same with other TLS options (nullopt: plaintext).
+  std::unique_ptr<client::Client> Connect(
+      const std::optional<client::ClientTlsOptions>& tls) const;
 
  private:
   std::string root_;
+  std::optional<client::ClientTlsOptions> client_tls_;
   std::unique_ptr<EvstoredServer> server_;
 };
 

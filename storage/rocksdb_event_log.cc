@@ -78,13 +78,37 @@ void RocksEventLog::DeleteCustomer(
   AppendBatch batch;
   batch.customer = std::string(customer);
   batch.kind = AppendBatch::Kind::kDeleteCustomer;
+  // The key it has now is the one deleted: a customer (re)created in between
+  // gets a new key.
+  const std::optional<CustomerKey> key = directory_.Find(customer);
   committer_->Enqueue(
       std::move(batch),
-      [this, name = std::string(customer), done = std::move(done)](
+      [this, key, name = std::string(customer), done = std::move(done)](
           const absl::StatusOr<AppendResult>& result) mutable {
+        if (result.ok() && key) quotas_->Forget(*key);
         if (result.ok()) DropTail(name);
         done(result.status());
       });
+}
+
+absl::Status RocksEventLog::SetQuota(std::string_view customer,
+                                     const CustomerQuota& quota) {
+  if (absl::Status s = ValidateCustomerQuota(quota); !s.ok()) return s;
+  const std::optional<CustomerKey> key = directory_.Find(customer);
+  if (!key) {
+    return absl::NotFoundError(
+        absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
+  }
+  return quotas_->Set(*key, quota);
+}
+
+absl::StatusOr<CustomerUsage> RocksEventLog::Usage(std::string_view customer) {
+  const std::optional<CustomerKey> key = directory_.Find(customer);
+  if (!key) {
+    return absl::NotFoundError(
+        absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
+  }
+  return CustomerUsage{quotas_->Get(*key), stored_bytes_.Get(*key)};
 }
 
 void RocksEventLog::DropTail(const std::string& customer) {

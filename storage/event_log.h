@@ -146,6 +146,8 @@ struct CustomerInfo {
   // When it was created (Unix time, microseconds); nullopt for customers
   // created by a version of evstore that did not record it.
   std::optional<int64_t> created_at_micros;
+  // Its quota (all zero: unlimited).
+  CustomerQuota quota;
 };
 
 // Called exactly once with the outcome of EventLog::DeleteCustomer: the

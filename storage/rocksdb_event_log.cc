@@ -99,7 +99,7 @@ std::optional<CustomerInfo> RocksEventLog::Customer(std::string_view customer) {
   std::optional<CustomerEntry> entry = directory_.Get(customer);
   if (!entry) return std::nullopt;
   return CustomerInfo{std::move(entry->name), Head(customer),
-                      entry->created_at_micros};
+                      entry->created_at_micros, quotas_->Get(entry->key)};
 }
 
 std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
@@ -107,8 +107,9 @@ std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
   std::vector<CustomerInfo> customers;
   for (CustomerEntry& entry : directory_.List(after, limit)) {
     const FeedPosition head = Head(entry.name);
-    customers.push_back(
-        CustomerInfo{std::move(entry.name), head, entry.created_at_micros});
+    customers.push_back(CustomerInfo{std::move(entry.name), head,
+                                     entry.created_at_micros,
+                                     quotas_->Get(entry.key)});
   }
   return customers;
 }

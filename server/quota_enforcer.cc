@@ -95,6 +95,14 @@ absl::Status QuotaEnforcer::TakeRate(const std::string& customer,
                                      uint64_t events, uint64_t bytes) {
   const absl::Time now = clock_();
   MutexLock lock(&mu_);
+  if (!buckets_.contains(customer) && buckets_.size() >= sweep_buckets_at_) {
+    // Drops the buckets of deleted customers, so that they stay one pair per
+    // existing customer with a rate quota (amortised O(1) per new bucket).
+    absl::erase_if(buckets_, [this](const auto& entry) {
+      return !log_->Usage(entry.first).ok();
+    });
+    sweep_buckets_at_ = std::max<size_t>(64, 2 * buckets_.size());
+  }
   Buckets& buckets = buckets_[customer];
   if (!(buckets.quota == quota) || (!buckets.events && !buckets.bytes)) {
     buckets.quota = quota;

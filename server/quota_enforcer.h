@@ -17,8 +17,9 @@
 // Quotas are read from the EventLog on every check (memory only), so a
 // SetCustomerQuota applies to the next append. Memory: buckets exist only
 // for existing customers with a rate quota (an append of a customer whose
-// quota has no rate, or that does not exist, drops its buckets), and one
-// counter per customer with open subscriptions. Unknown customers pass: the
+// quota has no rate, or that does not exist, drops its buckets, and the
+// buckets of deleted customers are swept whenever the map has doubled), and
+// one counter per customer with open subscriptions. Unknown customers pass: the
 // EventLog decides about them.
 #ifndef EVSTORE_SERVER_QUOTA_ENFORCER_H_
 #define EVSTORE_SERVER_QUOTA_ENFORCER_H_
@@ -99,6 +100,7 @@ class QuotaEnforcer {
   const Clock clock_;
   mutable Mutex mu_;
   absl::flat_hash_map<std::string, Buckets> buckets_ ABSL_GUARDED_BY(mu_);
+  size_t sweep_buckets_at_ ABSL_GUARDED_BY(mu_) = 64;
   absl::flat_hash_map<std::string, uint64_t> subscriptions_
       ABSL_GUARDED_BY(mu_);
 };

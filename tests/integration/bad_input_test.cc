@@ -312,10 +312,11 @@ v1::AppendRequest ValidAppend() {
 absl::Status SessionAppend(client::AppendSession& session,
                            v1::AppendRequest request) {
   std::promise<absl::Status> result;
-  session.AppendAsync(std::move(request),
-                      [&result](absl::StatusOr<v1::AppendResponse> outcome) {
-                        result.set_value(outcome.status());
-                      });
+  session.AppendAsync(
+      std::move(request),
+      [&result](const absl::StatusOr<v1::AppendResponse>& outcome) {
+        result.set_value(outcome.status());
+      });
   std::future<absl::Status> done = result.get_future();
   REQUIRE(done.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   return done.get();

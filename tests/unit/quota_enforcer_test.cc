@@ -100,8 +100,8 @@ TEST_CASE("stored bytes count each customer's events and survive a reopen") {
     REQUIRE(AppendSync(*log, OneStream("a", "s", 10)).ok());
     a_bytes = log->Usage("a")->stored_bytes;
     // At least the data ({"value":1}) and type of each event.
-    CHECK(a_bytes >= 10 * (11 + 23));
-    CHECK(a_bytes < 10 * 400);
+    CHECK(a_bytes >= uint64_t{10} * (11 + 23));
+    CHECK(a_bytes < uint64_t{10} * 400);
     CHECK(log->Usage("b")->stored_bytes == 0);
     REQUIRE(AppendSync(*log, OneStream("a", "s", 10)).ok());
     CHECK(log->Usage("a")->stored_bytes == 2 * a_bytes);

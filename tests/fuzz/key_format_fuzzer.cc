@@ -104,6 +104,15 @@ void DecodeSmallValues(std::string_view raw) {
     EVSTORE_FUZZ_CHECK(keys::EncodeSegmentRecord(*segment) == raw,
                        "an accepted segment record re-encodes to itself");
   }
+  if (const auto record = keys::ParseCustomerRecord(raw)) {
+    // Older records (the name alone) have no created_at.
+    EVSTORE_FUZZ_CHECK(
+        record->created_at_micros.has_value()
+            ? keys::EncodeCustomerRecord(record->name,
+                                         *record->created_at_micros) == raw
+            : record->name == raw,
+        "an accepted customer record re-encodes to itself");
+  }
 }
 
 void DecodeEventIdText(std::string_view raw) {

@@ -112,6 +112,8 @@ void WriteKeyFormatSeeds(CorpusWriter& w) {
   w.Write("customer_key", keys::EncodeCustomerKey(c1));
   w.Write("meta_customer_by_key", keys::CustomerByKeyKey(c1));
   w.Write("meta_customer_by_name", keys::CustomerByNameKey("orsted-dk"));
+  w.Write("meta_customer_record",
+          keys::EncodeCustomerRecord("orsted-dk", 1764219600123456));
   w.Write("meta_segment_key", keys::SegmentKey(c1, 0));
   w.Write("segment_record", keys::EncodeSegmentRecord(
                                 {FeedPosition(1), FeedPosition(4096),

@@ -80,4 +80,10 @@ absl::StatusOr<v1::RevokeTokenResponse> AdminClient::RevokeToken(
       &v1::AdminService::Stub::RevokeToken, request);
 }
 
+absl::StatusOr<v1::SetCustomerQuotaResponse> AdminClient::SetCustomerQuota(
+    const v1::SetCustomerQuotaRequest& request) const {
+  return Call<v1::SetCustomerQuotaRequest, v1::SetCustomerQuotaResponse>(
+      &v1::AdminService::Stub::SetCustomerQuota, request);
+}
+
 }  // namespace evstore::client

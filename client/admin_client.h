@@ -65,6 +65,9 @@ class AdminClient {
       const v1::ListTokensRequest& request) const;
   [[nodiscard]] absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(
       const v1::RevokeTokenRequest& request) const;
+  // Replaces the customer's quota; the response describes the customer.
+  [[nodiscard]] absl::StatusOr<v1::SetCustomerQuotaResponse> SetCustomerQuota(
+      const v1::SetCustomerQuotaRequest& request) const;
 
  private:
   // Calls `method` of the stub with the deadline and token of the options.

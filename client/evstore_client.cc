@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/authorization.h"
 #include "client/channel.h"
+#include "client/retry_after.h"
 #include "client/status_conversion.h"
 
 namespace evstore::client {
@@ -39,7 +40,9 @@ absl::StatusOr<v1::AppendResponse> Client::Append(
   AddAuthorization(options_.token, context);
   v1::AppendResponse response;
   grpc::Status status = stub_->Append(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
+  if (!status.ok()) {
+    return WithRetryAfterFromTrailers(FromGrpcStatus(status), context);
+  }
   return response;
 }
 

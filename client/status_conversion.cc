@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/retry_after.h"
 
 namespace evstore::client {
 namespace {
@@ -31,8 +32,10 @@ absl::Status FromAppendError(const v1::AppendError& error) {
         absl::StrCat("server reported an append error with code ", error.code(),
                      ": ", error.message()));
   }
-  return absl::Status(static_cast<absl::StatusCode>(error.code()),
-                      error.message());
+  return WithRetryAfterMs(
+      absl::Status(static_cast<absl::StatusCode>(error.code()),
+                   error.message()),
+      error.retry_after_ms());
 }
 
 }  // namespace evstore::client

@@ -139,12 +139,34 @@ absl::Status ValidateTokenId(std::string_view token_id) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<CustomerQuota> FromProto(const v1::CustomerQuota& quota) {
+  CustomerQuota out;
+  out.append_events_per_second = quota.append_events_per_second();
+  out.append_bytes_per_second = quota.append_bytes_per_second();
+  out.append_events_burst = quota.append_events_burst();
+  out.append_bytes_burst = quota.append_bytes_burst();
+  out.max_subscriptions = quota.max_subscriptions();
+  out.max_stored_bytes = quota.max_stored_bytes();
+  if (absl::Status s = ValidateCustomerQuota(out); !s.ok()) return s;
+  return out;
+}
+
+void ToProto(const CustomerQuota& quota, v1::CustomerQuota* out) {
+  out->set_append_events_per_second(quota.append_events_per_second);
+  out->set_append_bytes_per_second(quota.append_bytes_per_second);
+  out->set_append_events_burst(quota.append_events_burst);
+  out->set_append_bytes_burst(quota.append_bytes_burst);
+  out->set_max_subscriptions(quota.max_subscriptions);
+  out->set_max_stored_bytes(quota.max_stored_bytes);
+}
+
 void ToProto(const CustomerInfo& customer, v1::Customer* out) {
   out->set_customer(customer.name);
   out->set_head_position(customer.head.value());
   if (customer.created_at_micros.has_value()) {
     MicrosToTimestamp(*customer.created_at_micros, out->mutable_created_at());
   }
+  ToProto(customer.quota, out->mutable_quota());
 }
 
 void ToProto(const TokenRecord& token, v1::TokenInfo* out) {

@@ -62,6 +62,11 @@ absl::StatusOr<TokenRecord> NewTokenRecord(
 // digits); INVALID_ARGUMENT ("token_id: ...") otherwise.
 absl::Status ValidateTokenId(std::string_view token_id);
 
+// The quota `quota` asks for; INVALID_ARGUMENT naming the field
+// ("quota.append_bytes_burst: ...") for one ValidateCustomerQuota refuses.
+absl::StatusOr<CustomerQuota> FromProto(const v1::CustomerQuota& quota);
+void ToProto(const CustomerQuota& quota, v1::CustomerQuota* out);
+
 // Fills `out` (which should be empty). A customer without a recorded
 // creation time gets no created_at.
 void ToProto(const CustomerInfo& customer, v1::Customer* out);

@@ -281,4 +281,34 @@ grpc::ServerUnaryReactor* AdminService::RevokeToken(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::SetCustomerQuota(
+    grpc::CallbackServerContext* context,
+    const v1::SetCustomerQuotaRequest* request,
+    v1::SetCustomerQuotaResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> caller = Admit(*context);
+  if (!caller.ok()) return Finish(reactor, caller.status());
+  if (absl::Status s = ValidateCustomerName(request->customer()); !s.ok()) {
+    return Finish(reactor, s);
+  }
+  absl::StatusOr<CustomerQuota> quota = FromProto(request->quota());
+  if (!quota.ok()) return Finish(reactor, quota.status());
+  RunBlocking(reactor, [this, request, response, quota = *quota,
+                        caller = *caller] {
+    // Serialised with deletes, so that the customer described below is the
+    // one whose quota was set.
+    MutexLock lock(&write_mu_);
+    if (absl::Status s = log_->SetQuota(request->customer(), quota); !s.ok()) {
+      return s;
+    }
+    std::optional<CustomerInfo> info = log_->Customer(request->customer());
+    if (!info.has_value()) return CustomerNotFound(request->customer());
+    ToProto(*info, response->mutable_customer());
+    spdlog::info("admin: token {} set the quota of customer {}", caller,
+                 request->customer());
+    return absl::OkStatus();
+  });
+  return reactor;
+}
+
 }  // namespace evstore::server

@@ -60,6 +60,10 @@ class AdminService final : public v1::AdminService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::RevokeTokenRequest* request,
       v1::RevokeTokenResponse* response) override;
+  grpc::ServerUnaryReactor* SetCustomerQuota(
+      grpc::CallbackServerContext* context,
+      const v1::SetCustomerQuotaRequest* request,
+      v1::SetCustomerQuotaResponse* response) override;
 
  private:
   // The caller's token id (for the audit log) when the call carries a live

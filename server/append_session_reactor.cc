@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/proto_conversion.h"
+#include "server/retry_hint.h"
 #include "server/status_mapping.h"
 
 namespace evstore::server {
@@ -19,6 +20,9 @@ v1::AppendSessionResult ErrorResult(uint64_t correlation_id,
   v1::AppendError* error = result.mutable_error();
   error->set_code(static_cast<int32_t>(grpc_status.error_code()));
   error->set_message(grpc_status.error_message());
+  if (std::optional<int64_t> retry_after_ms = RetryAfterMs(status)) {
+    error->set_retry_after_ms(static_cast<uint64_t>(*retry_after_ms));
+  }
   return result;
 }
 
@@ -46,8 +50,9 @@ void AppendSessionRegistry::ShutdownAll() {
 
 AppendSessionReactor::AppendSessionReactor(EventLog* log,
                                            const RequestLimits& limits,
+                                           QuotaEnforcer* quotas,
                                            AppendSessionRegistry* registry)
-    : log_(log), limits_(limits), registry_(registry) {
+    : log_(log), limits_(limits), quotas_(quotas), registry_(registry) {
   const bool registered = registry_->Add(this);
   MutexLock lock(&mu_);
   if (!registered) shutting_down_ = true;
@@ -91,6 +96,12 @@ void AppendSessionReactor::OnReadDone(bool ok) {
   for (v1::SessionAppend& append : *request.mutable_appends()) {
     absl::StatusOr<AppendBatch> batch =
         ToAppendBatch(std::move(*append.mutable_append()), limits_);
+    if (batch.ok()) {
+      if (absl::Status admitted = quotas_->AdmitAppend(*batch);
+          !admitted.ok()) {
+        batch = std::move(admitted);
+      }
+    }
     if (batch.ok()) {
       batches.push_back(*std::move(batch));
       correlation_ids.push_back(append.correlation_id());

@@ -12,6 +12,7 @@
 #include "base/mutex.h"
 #include "evstore/v1/evstore.pb.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "storage/event_log.h"
 
@@ -77,9 +78,12 @@ class AppendSessionReactor final
   // The most appends one AppendSessionRequest may carry (see the proto).
   static constexpr size_t kMaxAppendsPerMessage = 256;
 
-  // Starts reading at once. `log` and `registry` must outlive the reactor.
+  // Starts reading at once. `log`, `quotas` and `registry` must outlive the
+  // reactor. Each append is validated, then admitted by `quotas`, then
+  // queued; a rejected one is answered with its error (and, over a rate
+  // quota, AppendError.retry_after_ms).
   AppendSessionReactor(EventLog* log, const RequestLimits& limits,
-                       AppendSessionRegistry* registry);
+                       QuotaEnforcer* quotas, AppendSessionRegistry* registry);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -109,6 +113,7 @@ class AppendSessionReactor final
   // Constant after construction.
   EventLog* const log_;
   const RequestLimits limits_;
+  QuotaEnforcer* const quotas_;
   AppendSessionRegistry* const registry_;
 
   // The buffer of the read in flight; touched only by the read's owner.

@@ -4,6 +4,7 @@
 
 #include "server/proto_conversion.h"
 #include "server/read_reactor.h"
+#include "server/retry_hint.h"
 #include "server/status_mapping.h"
 #include "server/subscription_reactor.h"
 #include "spdlog/spdlog.h"
@@ -39,7 +40,8 @@ EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
       live_pool_(live_pool),
       timer_(timer),
       options_(options),
-      encodings_(kEncodedEventsPerFeed, kEncodedBytesPerFeed) {}
+      encodings_(kEncodedEventsPerFeed, kEncodedBytesPerFeed),
+      quotas_(log) {}
 
 void EventStoreService::BeginShutdown() { sessions_.ShutdownAll(); }
 
@@ -50,6 +52,11 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
   absl::StatusOr<AppendBatch> batch = ToAppendBatch(*request, options_.limits);
   if (!batch.ok()) {
     reactor->Finish(ToGrpcStatus(batch.status()));
+    return reactor;
+  }
+  if (absl::Status admitted = quotas_.AdmitAppend(*batch); !admitted.ok()) {
+    AddRetryAfterTrailer(admitted, context);
+    reactor->Finish(ToGrpcStatus(admitted));
     return reactor;
   }
   // The call (with `response`) lives until Finish, even when the client
@@ -68,7 +75,7 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 
 grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
 EventStoreService::AppendSession(grpc::CallbackServerContext* context) {
-  return new AppendSessionReactor(log_, options_.limits, &sessions_);
+  return new AppendSessionReactor(log_, options_.limits, &quotas_, &sessions_);
 }
 
 grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
@@ -137,6 +144,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
     return new FailedWriteReactor<grpc::ByteBuffer>(
         ToGrpcStatus(params.status()));
   }
+  absl::StatusOr<SubscriptionSlot> slot =
+      quotas_.AcquireSubscription(params->customer);
+  if (!slot.ok()) {
+    AddRetryAfterTrailer(slot.status(), context);
+    return new FailedWriteReactor<grpc::ByteBuffer>(
+        ToGrpcStatus(slot.status()));
+  }
   const SubscriptionEnv env{
       .log = log_,
       .disk_pool = disk_pool_,
@@ -144,7 +158,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
       .timer = timer_,
       .encodings = &encodings_,
       .default_heartbeat_interval = options_.default_heartbeat_interval};
-  return new SubscriptionReactor(env, *std::move(params));
+  return new SubscriptionReactor(env, *std::move(params), *std::move(slot));
 }
 
 }  // namespace evstore::server

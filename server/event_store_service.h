@@ -10,6 +10,7 @@
 #include "server/append_session_reactor.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
+#include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
 #include "storage/event_log.h"
@@ -78,6 +79,10 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
   const Options options_;
 
   EventEncodingCaches encodings_;
+
+  // Per-customer quotas; checked after validation, before anything is
+  // queued. Declared before sessions_: sessions and subscriptions hold it.
+  QuotaEnforcer quotas_;
 
   AppendSessionRegistry sessions_;
 };

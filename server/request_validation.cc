@@ -81,30 +81,42 @@ v1::ProposedEvent& EventAt(v1::AppendRequest& request, int w, int e) {
 }
 
 // Checks the limits that concern the request as a whole, before looking at
-// any event in detail.
+// any event in detail. The error names the first event over the limit.
 absl::Status CheckAppendTotals(const v1::AppendRequest& request,
                                const RequestLimits& limits) {
   size_t events = 0;
   size_t bytes = 0;
-  for (const v1::StreamWrite& write : request.writes()) {
-    events += static_cast<size_t>(write.events_size());
-    for (const v1::ProposedEvent& event : write.events()) {
+  std::string first_over_events;
+  std::string first_over_bytes;
+  for (int w = 0; w < request.writes_size(); ++w) {
+    const v1::StreamWrite& write = request.writes(w);
+    for (int e = 0; e < write.events_size(); ++e) {
+      const v1::ProposedEvent& event = write.events(e);
+      ++events;
       bytes += event.data().size() + event.type().size();
       for (const auto& [key, value] : event.metadata()) {
         bytes += key.size() + value.size();
+      }
+      if (events > limits.max_append_events && first_over_events.empty()) {
+        first_over_events = absl::StrCat("writes[", w, "].events[", e, "]");
+      }
+      if (bytes > limits.max_append_bytes && first_over_bytes.empty()) {
+        first_over_bytes = absl::StrCat("writes[", w, "].events[", e, "]");
       }
     }
   }
   if (events > limits.max_append_events) {
     return absl::ResourceExhaustedError(
         absl::StrCat("writes: the append has ", events, " events; at most ",
-                     limits.max_append_events, " are allowed per append"));
+                     limits.max_append_events, " are allowed per append (",
+                     first_over_events, " is the first over the limit)"));
   }
   if (bytes > limits.max_append_bytes) {
     return absl::ResourceExhaustedError(
         absl::StrCat("writes: the append carries ", bytes,
                      " bytes of event data, types and metadata; at most ",
-                     limits.max_append_bytes, " are allowed per append"));
+                     limits.max_append_bytes, " are allowed per append (",
+                     first_over_bytes, " is the first over the limit)"));
   }
   return absl::OkStatus();
 }

@@ -492,9 +492,11 @@ void Subscription::QueueLiveFetch() {
 }
 
 SubscriptionReactor::SubscriptionReactor(const SubscriptionEnv& env,
-                                         SubscriptionParams params)
+                                         SubscriptionParams params,
+                                         SubscriptionSlot slot)
     : subscription_(
-          std::make_shared<Subscription>(this, env, std::move(params))) {
+          std::make_shared<Subscription>(this, env, std::move(params))),
+      slot_(std::move(slot)) {
   subscription_->Start();
 }
 

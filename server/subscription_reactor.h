@@ -30,6 +30,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
+#include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
 #include "storage/event_log.h"
@@ -63,8 +64,11 @@ class Subscription;
 class SubscriptionReactor final
     : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  // Starts the subscription at once. Deletes itself in OnDone.
-  SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params);
+  // Starts the subscription at once. Deletes itself in OnDone, which
+  // releases `slot` (the customer's subscription quota) on every way the
+  // call ends.
+  SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params,
+                      SubscriptionSlot slot);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -74,6 +78,7 @@ class SubscriptionReactor final
   // Released in OnDone; the Subscription never touches the reactor after it
   // called Finish, and OnDone comes only after that.
   std::shared_ptr<Subscription> subscription_;
+  SubscriptionSlot slot_;
 };
 
 }  // namespace evstore::server

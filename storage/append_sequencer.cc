@@ -27,12 +27,14 @@ AppendSequencer::AppendSequencer(RocksHandles* rocks,
                                  CustomerDirectory* directory,
                                  uint64_t segment_events,
                                  size_t stream_cache_limit,
-                                 bool auto_create_customers)
+                                 bool auto_create_customers,
+                                 StoredBytes* stored_bytes)
     : rocks_(rocks),
       directory_(directory),
       segment_events_(segment_events),
       stream_cache_limit_(stream_cache_limit),
-      auto_create_customers_(auto_create_customers) {}
+      auto_create_customers_(auto_create_customers),
+      stored_bytes_(stored_bytes) {}
 
 void AppendSequencer::SetFeedHead(CustomerKey customer, FeedPosition head) {
   customers_[customer].head = head;
@@ -81,6 +83,10 @@ void AppendSequencer::SealGroup(rocksdb::WriteBatch* out) {
 }
 
 void AppendSequencer::EndGroup() {
+  for (const auto& [customer, bytes] : group_stored_bytes_) {
+    stored_bytes_->Add(customer, bytes);
+  }
+  group_stored_bytes_.clear();
   group_ids_.clear();
   group_results_.clear();
   streams_iterator_.reset();
@@ -347,6 +353,7 @@ void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
   state->record.last_position = position;
   state->record.max_recorded_at_micros = recorded_at_micros_;
   state->record.bytes += bytes;
+  group_stored_bytes_[customer] += bytes;
   state->record_dirty = true;
 }
 
@@ -397,7 +404,11 @@ SequencedAppend AppendSequencer::DeleteCustomer(const AppendBatch& batch) {
   }
   group_range_deletes_.push_back({kMeta, keys::CustomerSegmentsBegin(customer),
                                   keys::CustomerSegmentsEnd(customer)});
+  group_range_deletes_.push_back(
+      {kMeta, keys::QuotaKey(customer), keys::QuotaKeyEnd(customer)});
   customers_.erase(customer);
+  group_stored_bytes_.erase(customer);
+  stored_bytes_->Remove(customer);
   // In-memory only: the cache holds stream heads of every customer.
   const std::string prefix = keys::CustomerRangeBegin(customer);
   absl::erase_if(stream_heads_, [&prefix](const auto& entry) {

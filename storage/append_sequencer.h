@@ -17,6 +17,7 @@
 #include "storage/key_format.h"
 #include "storage/records.h"
 #include "storage/rocks_handles.h"
+#include "storage/stored_bytes.h"
 #include "storage/types.h"
 
 namespace evstore {
@@ -35,10 +36,12 @@ struct SequencedAppend {
 // state the next group must build on.
 class AppendSequencer {
  public:
-  // `auto_create_customers`: see EventLogOptions.
+  // `auto_create_customers`: see EventLogOptions. `stored_bytes` gets the
+  // bytes of each group's event records once the group is written (EndGroup)
+  // and loses deleted customers; it must outlive the sequencer.
   AppendSequencer(RocksHandles* rocks, CustomerDirectory* directory,
                   uint64_t segment_events, size_t stream_cache_limit,
-                  bool auto_create_customers);
+                  bool auto_create_customers, StoredBytes* stored_bytes);
   AppendSequencer(const AppendSequencer&) = delete;
   AppendSequencer& operator=(const AppendSequencer&) = delete;
 
@@ -109,6 +112,7 @@ class AppendSequencer {
   const uint64_t segment_events_;
   const size_t stream_cache_limit_;
   const bool auto_create_customers_;
+  StoredBytes* const stored_bytes_;
 
   int64_t recorded_at_micros_ = 0;
   std::vector<Record> group_records_[kFamilies];
@@ -124,6 +128,9 @@ class AppendSequencer {
   };
   std::vector<RangeDelete> group_range_deletes_;
   absl::flat_hash_map<CustomerKey, CustomerState> customers_;
+  // Bytes of event records added by the current group, per customer; added
+  // to stored_bytes_ by EndGroup.
+  absl::flat_hash_map<CustomerKey, uint64_t> group_stored_bytes_;
   // An iterator over the streams family as of the group's start (created on
   // first use in a group): it sees every earlier group.
   std::unique_ptr<rocksdb::Iterator> streams_iterator_;

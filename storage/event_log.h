@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/customer_quota.h"
 #include "storage/event_filter.h"
 #include "storage/feed_tail.h"
 #include "storage/records.h"
@@ -67,6 +68,15 @@ struct EventLogOptions {
   // RocksDB tuning.
   size_t block_cache_bytes = size_t{256} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
+};
+
+// A customer's quota and what it currently uses of it.
+struct CustomerUsage {
+  CustomerQuota quota;
+  // See stored_bytes.h for what is counted (exact for the event records,
+  // indexes and RocksDB overhead excluded). Includes appends that are
+  // written but not yet durable.
+  uint64_t stored_bytes = 0;
 };
 
 // Called exactly once with the outcome of an Append: on the commit thread
@@ -136,6 +146,8 @@ struct CustomerInfo {
   // When it was created (Unix time, microseconds); nullopt for customers
   // created by a version of evstore that did not record it.
   std::optional<int64_t> created_at_micros;
+  // Its quota (all zero: unlimited).
+  CustomerQuota quota;
 };
 
 // Called exactly once with the outcome of EventLog::DeleteCustomer: the
@@ -230,6 +242,18 @@ class EventLog {
 
   // The access tokens, kept in the same database.
   virtual TokenStore& tokens() = 0;
+
+  // Sets the quota of `customer` (all fields 0: unlimited, the default of a
+  // new customer), durably (fsync'd) before returning: blocks, call it from
+  // a worker thread. INVALID_ARGUMENT for a quota ValidateCustomerQuota
+  // refuses, NOT_FOUND for an unknown customer, UNAVAILABLE when the write
+  // fails. A customer's quota is deleted with it.
+  virtual absl::Status SetQuota(std::string_view customer,
+                                const CustomerQuota& quota) = 0;
+
+  // The quota and usage of `customer`, from memory (cheap enough for every
+  // append). NOT_FOUND for an unknown customer.
+  virtual absl::StatusOr<CustomerUsage> Usage(std::string_view customer) = 0;
 
   // Reads a customer's feed from `from` (inclusive; 0 means the first
   // position forwards and the head backwards). Only events matching `filter`

@@ -198,6 +198,29 @@ std::string CustomerSegmentsEnd(CustomerKey customer) {
   return "sg" + CustomerRangeEnd(customer);
 }
 
+std::optional<CustomerKey> ParseSegmentKeyCustomer(std::string_view key) {
+  if (key.size() != 2 + 4 + 8 || !key.starts_with("sg")) return std::nullopt;
+  return CustomerKey(ReadU32(key.data() + 2));
+}
+
+std::string QuotaKey(CustomerKey customer) {
+  std::string key(kQuotaKeyPrefix);
+  AppendU32(&key, customer.value());
+  return key;
+}
+
+std::string QuotaKeyEnd(CustomerKey customer) {
+  return std::string(kQuotaKeyPrefix) + CustomerRangeEnd(customer);
+}
+
+std::optional<CustomerKey> ParseQuotaKey(std::string_view key) {
+  if (key.size() != kQuotaKeyPrefix.size() + 4 ||
+      !key.starts_with(kQuotaKeyPrefix)) {
+    return std::nullopt;
+  }
+  return CustomerKey(ReadU32(key.data() + kQuotaKeyPrefix.size()));
+}
+
 std::string EncodeSegmentRecord(const SegmentRecord& record) {
   std::string value;
   value.reserve(40);

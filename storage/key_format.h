@@ -29,6 +29,8 @@
 //                                        of deleted customers stay used)
 //   "sg" | customer u32 BE | seg u64 BE -> SegmentRecord (40 bytes)
 //   "tk" | SHA-256 of a token (32 bytes) -> TokenRecord (token_store.h)
+//   "qt" | customer u32 BE            -> CustomerQuota (customer_quota.h);
+//                                        absent: unlimited
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
 // feed, one stream's runs and one customer's ids each form a contiguous key
@@ -143,6 +145,14 @@ std::string SegmentKey(CustomerKey customer, uint64_t segment);
 std::string CustomerSegmentsBegin(CustomerKey customer);
 std::string CustomerSegmentsEnd(CustomerKey customer);
 std::string EncodeSegmentRecord(const SegmentRecord& record);
+// The customer a segment key belongs to (nullopt: not a segment key).
+std::optional<CustomerKey> ParseSegmentKeyCustomer(std::string_view key);
+
+// A customer's quota record, and the range holding it: [begin, end).
+inline constexpr std::string_view kQuotaKeyPrefix = "qt";
+std::string QuotaKey(CustomerKey customer);
+std::string QuotaKeyEnd(CustomerKey customer);
+std::optional<CustomerKey> ParseQuotaKey(std::string_view key);
 std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
 
 // --- integers ---

@@ -78,14 +78,18 @@ void RocksEventLog::DeleteCustomer(std::string_view customer,
   AppendBatch batch;
   batch.customer = std::string(customer);
   batch.kind = AppendBatch::Kind::kDeleteCustomer;
+  // The key it has now is the one deleted: a customer (re)created in between
+  // gets a new key.
+  const std::optional<CustomerKey> key = directory_.Find(customer);
   committer_->Enqueue(std::move(batch),
-                      [this, name = std::string(customer), revoked = *revoked,
-                       done = std::move(done)](
+                      [this, key, name = std::string(customer),
+                       revoked = *revoked, done = std::move(done)](
                           const absl::StatusOr<AppendResult>& result) mutable {
                         if (!result.ok()) {
                           done(result.status());
                           return;
                         }
+                        if (key) quotas_->Forget(*key);
                         DropTail(name);
                         done(revoked);
                       });
@@ -95,7 +99,7 @@ std::optional<CustomerInfo> RocksEventLog::Customer(std::string_view customer) {
   std::optional<CustomerEntry> entry = directory_.Get(customer);
   if (!entry) return std::nullopt;
   return CustomerInfo{std::move(entry->name), Head(customer),
-                      entry->created_at_micros};
+                      entry->created_at_micros, quotas_->Get(entry->key)};
 }
 
 std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
@@ -103,10 +107,31 @@ std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
   std::vector<CustomerInfo> customers;
   for (CustomerEntry& entry : directory_.List(after, limit)) {
     const FeedPosition head = Head(entry.name);
-    customers.push_back(
-        CustomerInfo{std::move(entry.name), head, entry.created_at_micros});
+    customers.push_back(CustomerInfo{std::move(entry.name), head,
+                                     entry.created_at_micros,
+                                     quotas_->Get(entry.key)});
   }
   return customers;
+}
+
+absl::Status RocksEventLog::SetQuota(std::string_view customer,
+                                     const CustomerQuota& quota) {
+  if (absl::Status s = ValidateCustomerQuota(quota); !s.ok()) return s;
+  const std::optional<CustomerKey> key = directory_.Find(customer);
+  if (!key) {
+    return absl::NotFoundError(
+        absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
+  }
+  return quotas_->Set(*key, quota);
+}
+
+absl::StatusOr<CustomerUsage> RocksEventLog::Usage(std::string_view customer) {
+  const std::optional<CustomerKey> key = directory_.Find(customer);
+  if (!key) {
+    return absl::NotFoundError(
+        absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
+  }
+  return CustomerUsage{quotas_->Get(*key), stored_bytes_.Get(*key)};
 }
 
 void RocksEventLog::DropTail(const std::string& customer) {

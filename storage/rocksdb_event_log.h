@@ -15,7 +15,9 @@
 #include "storage/customer_directory.h"
 #include "storage/event_log.h"
 #include "storage/group_committer.h"
+#include "storage/quota_store.h"
 #include "storage/rocks_handles.h"
+#include "storage/stored_bytes.h"
 
 namespace evstore {
 
@@ -36,6 +38,9 @@ class RocksEventLog final : public EventLog {
   std::vector<CustomerInfo> Customers(std::string_view after,
                                       size_t limit) override;
   TokenStore& tokens() override { return *tokens_; }
+  absl::Status SetQuota(std::string_view customer,
+                        const CustomerQuota& quota) override;
+  absl::StatusOr<CustomerUsage> Usage(std::string_view customer) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,
@@ -58,6 +63,8 @@ class RocksEventLog final : public EventLog {
   absl::Status OpenDatabase();
   absl::Status CheckOrWriteFormat();
   absl::Status RecoverCustomers();
+  // Sums the segment records of every customer into stored_bytes_.
+  absl::Status RecoverStoredBytes();
   void StartCommitter(uint64_t disk_reserve_bytes);
   // Removes a deleted customer's tail and closes it.
   void DropTail(const std::string& customer);
@@ -76,6 +83,8 @@ class RocksEventLog final : public EventLog {
   RocksHandles rocks_;
   CustomerDirectory directory_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<QuotaStore> quotas_;
+  StoredBytes stored_bytes_;
   std::unique_ptr<AppendSequencer> sequencer_;
   std::unique_ptr<GroupCommitter> committer_;
 

@@ -134,11 +134,15 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
   }
   log->sequencer_ = std::make_unique<AppendSequencer>(
       &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit,
-      options.auto_create_customers);
+      options.auto_create_customers, &log->stored_bytes_);
   if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
   log->tokens_ =
       std::make_unique<TokenStore>(log->rocks_.db.get(), log->rocks_.meta);
   if (absl::Status s = log->tokens_->Load(); !s.ok()) return s;
+  log->quotas_ =
+      std::make_unique<QuotaStore>(log->rocks_.db.get(), log->rocks_.meta);
+  if (absl::Status s = log->quotas_->Load(); !s.ok()) return s;
+  if (absl::Status s = log->RecoverStoredBytes(); !s.ok()) return s;
   uint64_t disk_reserve_bytes = 0;
   if (options.disk_reserve_bytes.has_value()) {
     disk_reserve_bytes = *options.disk_reserve_bytes;
@@ -334,6 +338,27 @@ absl::Status RocksEventLog::RecoverCustomers() {
   } else if (!s.IsNotFound()) {
     return absl::DataLossError(
         absl::StrCat("cannot read the next_customer record: ", s.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+// One pass over the segment records ("sg"): one record per segment_events
+// positions (65,536 by default), so this reads no event.
+absl::Status RocksEventLog::RecoverStoredBytes() {
+  std::unique_ptr<rocksdb::Iterator> it(
+      rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.meta));
+  for (it->Seek("sg"); it->Valid(); it->Next()) {
+    std::optional<CustomerKey> customer =
+        keys::ParseSegmentKeyCustomer(it->key().ToStringView());
+    if (!customer) break;  // past the "sg" records
+    std::optional<keys::SegmentRecord> record =
+        keys::ParseSegmentRecord(it->value().ToStringView());
+    if (!record) return absl::DataLossError("malformed segment record");
+    stored_bytes_.Add(*customer, record->bytes);
+  }
+  if (!it->status().ok()) {
+    return absl::DataLossError(absl::StrCat("cannot read the segment records: ",
+                                            it->status().ToString()));
   }
   return absl::OkStatus();
 }

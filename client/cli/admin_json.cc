@@ -53,6 +53,19 @@ std::string CustomerToJson(const v1::Customer& customer) {
   if (customer.has_created_at()) {
     object.String("createdAt", TimestampText(customer.created_at()));
   }
+  // Only the limits that are set (0 = unlimited); {} when there are none.
+  const v1::CustomerQuota& quota = customer.quota();
+  JsonObject limits;
+  const auto add = [&limits](absl::string_view key, std::uint64_t value) {
+    if (value != 0) limits.Number(key, value);
+  };
+  add("appendEventsPerSecond", quota.append_events_per_second());
+  add("appendBytesPerSecond", quota.append_bytes_per_second());
+  add("appendEventsBurst", quota.append_events_burst());
+  add("appendBytesBurst", quota.append_bytes_burst());
+  add("maxSubscriptions", quota.max_subscriptions());
+  add("maxStoredBytes", quota.max_stored_bytes());
+  object.Raw("quota", std::move(limits).Finish());
   return std::move(object).Finish();
 }
 

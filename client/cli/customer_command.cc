@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/admin_json.h"
 #include "client/cli/commands.h"
@@ -76,6 +77,52 @@ int RunDelete(const client::AdminClient& admin, const std::string& customer,
   return kExitOk;
 }
 
+// The flags of set-quota and the CustomerQuota field each sets.
+struct QuotaFlag {
+  const char* name;
+  void (v1::CustomerQuota::*set)(uint64_t);
+};
+constexpr QuotaFlag kQuotaFlags[] = {
+    {"events-per-second", &v1::CustomerQuota::set_append_events_per_second},
+    {"bytes-per-second", &v1::CustomerQuota::set_append_bytes_per_second},
+    {"events-burst", &v1::CustomerQuota::set_append_events_burst},
+    {"bytes-burst", &v1::CustomerQuota::set_append_bytes_burst},
+    {"max-subscriptions", &v1::CustomerQuota::set_max_subscriptions},
+    {"max-stored-bytes", &v1::CustomerQuota::set_max_stored_bytes},
+};
+
+// The quota the set-quota flags describe (absent flags: 0, unlimited).
+absl::StatusOr<v1::CustomerQuota> QuotaFromFlags(const ParsedArgs& args) {
+  v1::CustomerQuota quota;
+  for (const QuotaFlag& flag : kQuotaFlags) {
+    std::optional<std::string> text = args.Value(flag.name);
+    if (!text.has_value()) continue;
+    uint64_t value = 0;
+    if (!absl::SimpleAtoi(*text, &value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", flag.name, " '", *text, "' is not a non-negative integer"));
+    }
+    (quota.*flag.set)(value);
+  }
+  return quota;
+}
+
+int RunSetQuota(const client::AdminClient& admin, const std::string& customer,
+                const v1::CustomerQuota& quota) {
+  v1::SetCustomerQuotaRequest request;
+  request.set_customer(customer);
+  *request.mutable_quota() = quota;
+  absl::StatusOr<v1::SetCustomerQuotaResponse> response =
+      admin.SetCustomerQuota(request);
+  if (absl::IsNotFound(response.status())) {
+    ReportRpcError(response.status());
+    return kExitNotFound;
+  }
+  if (!response.ok()) return ReportRpcError(response.status());
+  WriteLine(CustomerToJson(response->customer()));
+  return kExitOk;
+}
+
 int RunCustomer(const GlobalOptions& global, const ParsedArgs& args) {
   if (args.arguments().empty()) {
     return ReportUsageError(kName,
@@ -83,14 +130,23 @@ int RunCustomer(const GlobalOptions& global, const ParsedArgs& args) {
   }
   const std::string& action = args.arguments()[0];
   if (action != "create" && action != "get" && action != "list" &&
-      action != "delete") {
+      action != "delete" && action != "set-quota") {
     return ReportUsageError(
-        kName, absl::StrCat("unknown action '", action,
-                            "' (expected create, get, list or delete)"));
+        kName,
+        absl::StrCat("unknown action '", action,
+                     "' (expected create, get, list, delete or set-quota)"));
   }
   if (args.Has("confirm") && action != "delete") {
     return ReportUsageError(kName, "--confirm is only for delete");
   }
+  for (const QuotaFlag& flag : kQuotaFlags) {
+    if (args.Has(flag.name) && action != "set-quota") {
+      return ReportUsageError(
+          kName, absl::StrCat("--", flag.name, " is only for set-quota"));
+    }
+  }
+  absl::StatusOr<v1::CustomerQuota> quota = QuotaFromFlags(args);
+  if (!quota.ok()) return ReportUsageError(kName, quota.status().message());
   std::string customer;
   if (action == "list") {
     if (args.arguments().size() > 1) {
@@ -119,6 +175,7 @@ int RunCustomer(const GlobalOptions& global, const ParsedArgs& args) {
   if (action == "create") return RunCreate(**admin, customer);
   if (action == "get") return RunGet(**admin, customer);
   if (action == "list") return RunList(**admin);
+  if (action == "set-quota") return RunSetQuota(**admin, customer, *quota);
   return RunDelete(**admin, customer, confirm);
 }
 
@@ -131,7 +188,8 @@ Command CustomerCommand() {
               .name = kName,
               .summary = "Create, show, list or delete customers (admin).",
               .usage = "evstore customer create|get|delete <id> "
-                       "[--confirm <id>] | evstore customer list",
+                       "[--confirm <id>] | evstore customer list | evstore "
+                       "customer set-quota <id> [--events-per-second N] ...",
               .description =
                   "Manages customers through the Admin API (needs an admin "
                   "token: --token,\n"
@@ -146,20 +204,51 @@ Command CustomerCommand() {
                   "the tokens bound\n"
                   "                              only to it; cannot be "
                   "undone\n"
+                  "  set-quota <id> [limits]     replaces its quota with the "
+                  "given limits;\n"
+                  "                              a limit not given (or 0) is "
+                  "unlimited\n"
                   "Customers are printed as NDJSON: {\"customer\":...,"
-                  "\"headPosition\":...,\"createdAt\":...};\n"
+                  "\"headPosition\":...,\"createdAt\":...,\"quota\":{...}};"
+                  "\n"
                   "delete prints {\"customer\":...,\"revokedTokens\":N}.",
               .examples = "evstore --data_dir /var/lib/evstore customer "
                           "create orsted-dk\n"
                           "evstore customer get orsted-dk\n"
                           "evstore customer list\n"
                           "evstore customer delete orsted-dk --confirm "
-                          "orsted-dk",
+                          "orsted-dk\n"
+                          "evstore customer set-quota orsted-dk "
+                          "--events-per-second 500 --events-burst 2000 "
+                          "--max-subscriptions 10",
               .flags =
                   {
                       {.name = "confirm",
                        .value_name = "ID",
                        .help = "delete: the customer id again (required)."},
+                      {.name = "events-per-second",
+                       .value_name = "N",
+                       .help = "set-quota: sustained appended events per "
+                               "second."},
+                      {.name = "bytes-per-second",
+                       .value_name = "N",
+                       .help = "set-quota: sustained appended bytes (data, "
+                               "type, metadata) per second."},
+                      {.name = "events-burst",
+                       .value_name = "N",
+                       .help = "set-quota: events an idle customer may "
+                               "append at once (default: one second's "
+                               "worth)."},
+                      {.name = "bytes-burst",
+                       .value_name = "N",
+                       .help = "set-quota: the same in bytes."},
+                      {.name = "max-subscriptions",
+                       .value_name = "N",
+                       .help = "set-quota: concurrent subscriptions."},
+                      {.name = "max-stored-bytes",
+                       .value_name = "N",
+                       .help = "set-quota: stored event bytes at which "
+                               "appends are refused."},
                   },
               .takes_arguments = true,
               .needs_customer = false,

@@ -1,0 +1,21 @@
+#include "storage/stored_bytes.h"
+
+namespace evstore {
+
+void StoredBytes::Add(CustomerKey customer, uint64_t bytes) {
+  MutexLock lock(&mu_);
+  bytes_[customer] += bytes;
+}
+
+uint64_t StoredBytes::Get(CustomerKey customer) const {
+  ReaderMutexLock lock(&mu_);
+  auto it = bytes_.find(customer);
+  return it == bytes_.end() ? 0 : it->second;
+}
+
+void StoredBytes::Remove(CustomerKey customer) {
+  MutexLock lock(&mu_);
+  bytes_.erase(customer);
+}
+
+}  // namespace evstore

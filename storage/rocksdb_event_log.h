@@ -33,6 +33,7 @@ class RocksEventLog final : public EventLog {
   void DeleteCustomer(std::string_view customer,
                       absl::AnyInvocable<void(absl::Status)> done) override;
   TokenStore& tokens() override { return *tokens_; }
+  absl::Status CheckCustomerExists(std::string_view customer) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,

@@ -82,6 +82,8 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
       EventStoreService::Options{
           .limits = config.limits,
           .default_heartbeat_interval = config.heartbeat_interval});
+  server->admin_service_ = std::make_unique<AdminService>(
+      server->log_.get(), server->disk_pool_.get());
 
   // grpc.health.v1: SERVING from here on (the log is open: recovery is
   // done), NOT_SERVING after a storage failure or once shutting down.
@@ -90,6 +92,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->admin_service_.get());
   builder.SetMaxReceiveMessageSize(MaxReceiveMessageSize(config.limits));
   // Without this, a second evstored could bind the same port and silently
   // take half of the connections.

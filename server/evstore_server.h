@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "base/mutex.h"
 #include "grpcpp/server.h"
+#include "server/admin_service.h"
 #include "server/event_store_service.h"
 #include "server/housekeeping_timer.h"
 #include "server/server_config.h"
@@ -59,6 +60,7 @@ class EvstoreServer {
   std::unique_ptr<WorkerPool> live_pool_;
   std::unique_ptr<HousekeepingTimer> timer_;
   std::unique_ptr<EventStoreService> service_;
+  std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;

@@ -352,9 +352,10 @@ void AppendSequencer::AddToSegment(CustomerKey customer, CustomerState* state,
 
 CustomerKey AppendSequencer::AddCustomer(const std::string& name) {
   const CustomerKey customer = directory_->NextKey();
-  directory_->Add(name, customer);
+  directory_->Add(name, customer, recorded_at_micros_);
   Put(kMeta, keys::CustomerByNameKey(name), keys::EncodeCustomerKey(customer));
-  Put(kMeta, keys::CustomerByKeyKey(customer), name);
+  Put(kMeta, keys::CustomerByKeyKey(customer),
+      keys::EncodeCustomerRecord(name, recorded_at_micros_));
   // Deleted earlier in this group: the new records replace the old ones.
   group_name_deletes_.erase(name);
   // The high-water mark outlives deleted customers: keys are never reused.

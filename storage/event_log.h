@@ -128,6 +128,22 @@ struct LookupResult {
   std::vector<FeedPosition> missing_positions;
 };
 
+// One customer, as EventLog::Customer and Customers describe it.
+struct CustomerInfo {
+  std::string name;
+  // The visible head of its feed (0 when it has no events).
+  FeedPosition head;
+  // When it was created (Unix time, microseconds); nullopt for customers
+  // created by a version of evstore that did not record it.
+  std::optional<int64_t> created_at_micros;
+};
+
+// Called exactly once with the outcome of EventLog::DeleteCustomer: the
+// number of tokens revoked because they were limited to the customer alone,
+// or the error.
+using DeleteCustomerCallback =
+    absl::AnyInvocable<void(absl::StatusOr<size_t> revoked_tokens)>;
+
 // The most event data one Lookup returns.
 inline constexpr size_t kMaxLookupBytes = size_t{32} << 20;
 
@@ -196,10 +212,21 @@ class EventLog {
   // NOT_FOUND (unless auto_create_customers, which makes a new customer) and
   // reads see an unknown customer; once done, its tail is closed (its
   // subscribers end). Its internal key is never given out again. `done` is
-  // called exactly once with OK, NOT_FOUND (no such customer), or
-  // UNAVAILABLE (closing or fail-stopped).
+  // called exactly once with the number of revoked tokens, NOT_FOUND (no
+  // such customer), or UNAVAILABLE (closing or fail-stopped).
   virtual void DeleteCustomer(std::string_view customer,
-                              absl::AnyInvocable<void(absl::Status)> done) = 0;
+                              DeleteCustomerCallback done) = 0;
+
+  // The customer named `customer`, if it exists. Memory only (never blocks
+  // on disk). A customer is listed from the moment the commit thread takes
+  // its create (its creation may still be on its way to disk) until the
+  // commit thread takes its delete.
+  virtual std::optional<CustomerInfo> Customer(std::string_view customer) = 0;
+
+  // At most `limit` customers whose names sort after `after` (from the
+  // first when `after` is empty), in name order. Memory only, like Customer.
+  virtual std::vector<CustomerInfo> Customers(std::string_view after,
+                                              size_t limit) = 0;
 
   // The access tokens, kept in the same database.
   virtual TokenStore& tokens() = 0;

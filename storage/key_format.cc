@@ -163,6 +163,26 @@ std::optional<CustomerKey> ParseCustomerKey(std::string_view value) {
   return CustomerKey(ReadU32(value.data()));
 }
 
+std::string EncodeCustomerRecord(std::string_view name,
+                                 int64_t created_at_micros) {
+  std::string value(name);
+  value.push_back('\0');
+  AppendU64(&value, static_cast<uint64_t>(created_at_micros));
+  return value;
+}
+
+std::optional<CustomerRecord> ParseCustomerRecord(std::string_view value) {
+  const size_t end = value.find('\0');
+  CustomerRecord record;
+  record.name = std::string(value.substr(0, end));
+  if (record.name.empty()) return std::nullopt;
+  if (end == std::string_view::npos) return record;
+  if (value.size() - end - 1 != 8) return std::nullopt;
+  record.created_at_micros =
+      static_cast<int64_t>(ReadU64(value.data() + end + 1));
+  return record;
+}
+
 std::string SegmentKey(CustomerKey customer, uint64_t segment) {
   std::string key = "sg";
   AppendU32(&key, customer.value());

@@ -21,7 +21,10 @@
 //   "format"                          -> format version, decimal text
 //   "segment_events"                  -> events per segment, u64 BE
 //   "cn" | customer name              -> customer u32 BE
-//   "ck" | customer u32 BE            -> customer name
+//   "ck" | customer u32 BE            -> CustomerRecord: customer name |
+//                                        0x00 | created_at µs u64 BE (logs
+//                                        written before created_at was kept
+//                                        hold the name alone)
 //   "next_customer"                   -> the next customer key, u32 BE (keys
 //                                        of deleted customers stay used)
 //   "sg" | customer u32 BE | seg u64 BE -> SegmentRecord (40 bytes)
@@ -111,6 +114,19 @@ inline constexpr std::string_view kCustomerByKeyPrefix = "ck";
 std::optional<CustomerKey> ParseCustomerByKeyKey(std::string_view key);
 std::string EncodeCustomerKey(CustomerKey customer);
 std::optional<CustomerKey> ParseCustomerKey(std::string_view value);
+
+// The value of a "ck" record. A customer name never contains 0x00 (see
+// names.h), so the 0x00 that precedes created_at is unambiguous; a value
+// without it (written before created_at was kept) has no created_at.
+struct CustomerRecord {
+  std::string name;
+  std::optional<int64_t> created_at_micros;  // Unix time, microseconds.
+};
+std::string EncodeCustomerRecord(std::string_view name,
+                                 int64_t created_at_micros);
+// Nullopt when `value` is malformed (empty name, or a 0x00 that is not
+// followed by exactly 8 bytes).
+std::optional<CustomerRecord> ParseCustomerRecord(std::string_view value);
 
 // One segment of a customer's feed: positions [first, last] recorded between
 // min and max recorded_at, holding `bytes` of encoded events. Retention drops

@@ -102,4 +102,10 @@ absl::Status ValidateEventType(std::string_view type, std::string_view field) {
   return ValidateText(type, field, kMaxEventTypeBytes);
 }
 
+absl::Status ValidateFreeText(std::string_view text, std::string_view field,
+                              size_t max_bytes) {
+  if (text.empty()) return absl::OkStatus();
+  return ValidateText(text, field, max_bytes);
+}
+
 }  // namespace evstore

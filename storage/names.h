@@ -28,6 +28,12 @@ absl::Status ValidateStreamName(std::string_view name,
 absl::Status ValidateEventType(std::string_view type,
                                std::string_view field = "type");
 
+// Empty, or at most `max_bytes` bytes of valid UTF-8 without control
+// characters (free text such as a token's description). The error names
+// `field`.
+absl::Status ValidateFreeText(std::string_view text, std::string_view field,
+                              size_t max_bytes);
+
 }  // namespace evstore
 
 #endif  // EVSTORE_STORAGE_NAMES_H_

@@ -67,25 +67,47 @@ void RocksEventLog::CreateCustomer(
                       });
 }
 
-void RocksEventLog::DeleteCustomer(
-    std::string_view customer, absl::AnyInvocable<void(absl::Status)> done) {
+void RocksEventLog::DeleteCustomer(std::string_view customer,
+                                   DeleteCustomerCallback done) {
   // Tokens first: after a crash in between, the customer still exists but
   // no token of it widens to another customer of the same name later.
-  if (absl::StatusOr<size_t> revoked = tokens_->ForgetCustomer(customer);
-      !revoked.ok()) {
+  absl::StatusOr<size_t> revoked = tokens_->ForgetCustomer(customer);
+  if (!revoked.ok()) {
     done(revoked.status());
     return;
   }
   AppendBatch batch;
   batch.customer = std::string(customer);
   batch.kind = AppendBatch::Kind::kDeleteCustomer;
-  committer_->Enqueue(
-      std::move(batch),
-      [this, name = std::string(customer), done = std::move(done)](
-          const absl::StatusOr<AppendResult>& result) mutable {
-        if (result.ok()) DropTail(name);
-        done(result.status());
-      });
+  committer_->Enqueue(std::move(batch),
+                      [this, name = std::string(customer), revoked = *revoked,
+                       done = std::move(done)](
+                          const absl::StatusOr<AppendResult>& result) mutable {
+                        if (!result.ok()) {
+                          done(result.status());
+                          return;
+                        }
+                        DropTail(name);
+                        done(revoked);
+                      });
+}
+
+std::optional<CustomerInfo> RocksEventLog::Customer(std::string_view customer) {
+  std::optional<CustomerEntry> entry = directory_.Get(customer);
+  if (!entry) return std::nullopt;
+  return CustomerInfo{std::move(entry->name), Head(customer),
+                      entry->created_at_micros};
+}
+
+std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
+                                                   size_t limit) {
+  std::vector<CustomerInfo> customers;
+  for (CustomerEntry& entry : directory_.List(after, limit)) {
+    const FeedPosition head = Head(entry.name);
+    customers.push_back(
+        CustomerInfo{std::move(entry.name), head, entry.created_at_micros});
+  }
+  return customers;
 }
 
 absl::Status RocksEventLog::CheckCustomerExists(std::string_view customer) {

@@ -31,7 +31,10 @@ class RocksEventLog final : public EventLog {
   void CreateCustomer(std::string_view customer,
                       absl::AnyInvocable<void(absl::Status)> done) override;
   void DeleteCustomer(std::string_view customer,
-                      absl::AnyInvocable<void(absl::Status)> done) override;
+                      DeleteCustomerCallback done) override;
+  std::optional<CustomerInfo> Customer(std::string_view customer) override;
+  std::vector<CustomerInfo> Customers(std::string_view after,
+                                      size_t limit) override;
   TokenStore& tokens() override { return *tokens_; }
   absl::Status CheckCustomerExists(std::string_view customer) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,

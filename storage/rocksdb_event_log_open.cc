@@ -293,7 +293,13 @@ absl::Status RocksEventLog::RecoverCustomers() {
     std::optional<CustomerKey> key =
         keys::ParseCustomerByKeyKey(meta->key().ToStringView());
     if (!key) break;  // past the "ck" records
-    const std::string name = meta->value().ToString();
+    std::optional<keys::CustomerRecord> record =
+        keys::ParseCustomerRecord(meta->value().ToStringView());
+    if (!record) {
+      return absl::DataLossError(absl::StrCat(
+          "malformed customer record of customer #", key->value()));
+    }
+    const std::string& name = record->name;
     // The feed head is the last event key of the customer.
     events->SeekForPrev(keys::EventKey(*key, FeedPosition(UINT64_MAX)));
     FeedPosition head;
@@ -306,7 +312,7 @@ absl::Status RocksEventLog::RecoverCustomers() {
                                               name, ": ",
                                               events->status().ToString()));
     }
-    directory_.Add(name, *key);
+    directory_.Add(name, *key, record->created_at_micros);
     sequencer_->SetFeedHead(*key, head);
     MutexLock lock(&tails_mu_);
     tails_[name] = std::make_shared<FeedTail>(head, options_.tail_max_events,

@@ -65,14 +65,15 @@ const std::vector<FlagSpec>& GlobalFlags() {
   return kFlags;
 }
 
-absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args) {
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
+                                                   bool require_customer) {
   GlobalOptions options;
   options.address =
       args.Value("address").value_or(FromEnvironment("EVSTORE_ADDRESS"));
   if (options.address.empty()) options.address = std::string(kDefaultAddress);
   options.customer =
       args.Value("customer").value_or(FromEnvironment("EVSTORE_CUSTOMER"));
-  if (options.customer.empty()) {
+  if (options.customer.empty() && require_customer) {
     return absl::InvalidArgumentError(
         "no customer: pass --customer or set EVSTORE_CUSTOMER");
   }
@@ -95,6 +96,13 @@ absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
   return client::Client::Connect({.address = options.address,
                                   .default_deadline = options.timeout,
                                   .token = options.token});
+}
+
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
+    const GlobalOptions& options) {
+  return client::AdminClient::Connect({.address = options.address,
+                                       .default_deadline = options.timeout,
+                                       .token = options.token});
 }
 
 absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/admin_client.h"
 #include "client/cli/command_line.h"
 #include "client/evstore_client.h"
 
@@ -34,12 +35,18 @@ const std::vector<FlagSpec>& GlobalFlags();
 // EVSTORE_CUSTOMER. The token is --token, else EVSTORE_TOKEN, else the
 // first line of <--data_dir>/admin.token (a local server's bootstrap admin
 // token) when --data_dir is given, else none. Fails with INVALID_ARGUMENT
-// when no customer is given, --timeout does not parse, or --data_dir has no
-// readable admin.token.
-absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args);
+// when no customer is given (and `require_customer`), --timeout does not
+// parse, or --data_dir has no readable admin.token.
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
+                                                   bool require_customer);
 
 // Creates a client for the resolved options (without touching the network).
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
+    const GlobalOptions& options);
+
+// Creates an Admin API client for the resolved options (without touching
+// the network).
+absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
     const GlobalOptions& options);
 
 // Parses a decimal uint64 value of --`flag`; INVALID_ARGUMENT otherwise.

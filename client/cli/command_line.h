@@ -41,6 +41,9 @@ struct CommandSpec {
   absl::string_view examples = {};     // One example per line.
   std::vector<FlagSpec> flags = {};
   bool takes_arguments = false;  // Whether positional arguments are allowed.
+  // Whether the command works on one customer (--customer or
+  // EVSTORE_CUSTOMER is then required).
+  bool needs_customer = true;
 };
 
 // The flags and arguments given to one command.

@@ -19,6 +19,8 @@ Command AppendCommand();
 Command ReadCommand();
 Command GetCommand();
 Command TailCommand();
+Command CustomerCommand();
+Command TokenCommand();
 
 }  // namespace evstore::cli
 

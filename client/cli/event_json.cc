@@ -1,7 +1,5 @@
 #include "client/cli/event_json.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -10,55 +8,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "client/cli/json_object.h"
 #include "client/cli/json_text.h"
 
 namespace evstore::cli {
 namespace {
-
-// Builds one JSON object; members are appended in call order.
-class JsonObject {
- public:
-  JsonObject() : text_("{") {}
-
-  JsonObject& String(absl::string_view key, absl::string_view value) {
-    Key(key);
-    AppendJsonString(text_, value);
-    return *this;
-  }
-  JsonObject& Number(absl::string_view key, std::uint64_t value) {
-    Key(key);
-    absl::StrAppend(&text_, value);
-    return *this;
-  }
-  JsonObject& Bool(absl::string_view key, bool value) {
-    Key(key);
-    text_ += value ? "true" : "false";
-    return *this;
-  }
-  // `json` must be one valid, single-line JSON value.
-  JsonObject& Raw(absl::string_view key, absl::string_view json) {
-    Key(key);
-    absl::StrAppend(&text_, json);
-    return *this;
-  }
-  std::string Finish() && {
-    text_ += '}';
-    return std::move(text_);
-  }
-
- private:
-  void Key(absl::string_view key) {
-    if (text_.size() > 1) text_ += ',';
-    AppendJsonString(text_, key);
-    text_ += ':';
-  }
-
-  std::string text_;
-};
-
-std::string TimestampText(const google::protobuf::Timestamp& timestamp) {
-  return google::protobuf::util::TimeUtil::ToString(timestamp);
-}
 
 // Metadata with sorted keys, so that equal events print identically.
 std::string MetadataJson(

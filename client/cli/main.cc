@@ -1,5 +1,6 @@
 // evstore: the command-line client of the evstore event store.
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,13 +15,14 @@ namespace evstore::cli {
 namespace {
 
 std::vector<Command> AllCommands() {
-  return {AppendCommand(), ReadCommand(), GetCommand(), TailCommand()};
+  return {AppendCommand(), ReadCommand(),     GetCommand(),
+          TailCommand(),   CustomerCommand(), TokenCommand()};
 }
 
 constexpr absl::string_view kExitCodes =
     "Exit codes: 0 success, 1 server or RPC error (\"error: CODE: message\" "
     "on stderr),\n"
-    "2 usage or input error, 3 not found (get).\n";
+    "2 usage or input error, 3 not found (get, customer get).\n";
 
 void PrintOverview(const std::vector<Command>& commands) {
   std::string text =
@@ -52,7 +54,16 @@ void PrintCommandHelp(const CommandSpec& spec) {
   if (!spec.flags.empty()) {
     absl::StrAppend(&text, "\nFlags:\n", FormatFlags(spec.flags));
   }
-  absl::StrAppend(&text, "\nGlobal flags:\n", FormatFlags(GlobalFlags()),
+  // A command flag of the same name (token's --customer) replaces the
+  // global one.
+  std::vector<FlagSpec> global_flags;
+  for (const FlagSpec& flag : GlobalFlags()) {
+    const bool shadowed = std::any_of(
+        spec.flags.begin(), spec.flags.end(),
+        [&flag](const FlagSpec& own) { return own.name == flag.name; });
+    if (!shadowed) global_flags.push_back(flag);
+  }
+  absl::StrAppend(&text, "\nGlobal flags:\n", FormatFlags(global_flags),
                   "\nExamples:\n");
   for (absl::string_view line : absl::StrSplit(spec.examples, '\n')) {
     absl::StrAppend(&text, "  ", line, "\n");
@@ -116,7 +127,8 @@ int Main(int argc, char** argv) {
   if (!parsed.ok()) {
     return ReportUsageError(name, parsed.status().message());
   }
-  absl::StatusOr<GlobalOptions> global = ResolveGlobalOptions(*parsed);
+  absl::StatusOr<GlobalOptions> global =
+      ResolveGlobalOptions(*parsed, command->spec.needs_customer);
   if (!global.ok()) return ReportUsageError(name, global.status().message());
   return command->run(*global, *parsed);
 }

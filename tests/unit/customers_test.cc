@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "storage/access_token.h"
 #include "storage/event_log.h"
 #include "storage/key_format.h"
@@ -275,7 +277,106 @@ TEST_CASE("deleting a customer revokes the tokens limited to it") {
   consumer_a.customers = {"a"};
   REQUIRE(log->tokens().Create(consumer_b).ok());
   REQUIRE(log->tokens().Create(consumer_a).ok());
-  REQUIRE(DeleteCustomerSync(*log, "b").ok());
+  size_t revoked = 0;
+  REQUIRE(DeleteCustomerSync(*log, "b", &revoked).ok());
+  REQUIRE(revoked == 1);
   REQUIRE_FALSE(log->tokens().Lookup(consumer_b.hash));
   REQUIRE(log->tokens().Lookup(consumer_a.hash));
+}
+
+TEST_CASE("customers are listed in name order one page at a time") {
+  TempDir dir;
+  auto log = Open(ExplicitCustomers(dir));
+  REQUIRE(log->Customers("", 10).empty());
+  for (const char* name : {"c", "a", "e", "b", "d"}) {
+    REQUIRE(CreateCustomerSync(*log, name).ok());
+  }
+  REQUIRE(AppendSync(*log, OneStream("b", "s", 3)).ok());
+  const auto names = [](const std::vector<CustomerInfo>& customers) {
+    std::vector<std::string> out;
+    out.reserve(customers.size());
+    for (const CustomerInfo& customer : customers) {
+      out.push_back(customer.name);
+    }
+    return out;
+  };
+  const std::vector<CustomerInfo> first = log->Customers("", 2);
+  REQUIRE(names(first) == std::vector<std::string>{"a", "b"});
+  REQUIRE(first[0].head == FeedPosition(0));
+  REQUIRE(first[1].head == FeedPosition(3));
+  REQUIRE(names(log->Customers("b", 2)) == std::vector<std::string>{"c", "d"});
+  REQUIRE(names(log->Customers("d", 2)) == std::vector<std::string>{"e"});
+  REQUIRE(log->Customers("e", 2).empty());
+  // `after` need not be a customer.
+  REQUIRE(names(log->Customers("bb", 1)) == std::vector<std::string>{"c"});
+
+  REQUIRE(log->Customer("b")->head == FeedPosition(3));
+  REQUIRE_FALSE(log->Customer("x").has_value());
+  REQUIRE(DeleteCustomerSync(*log, "b").ok());
+  REQUIRE_FALSE(log->Customer("b").has_value());
+  REQUIRE(names(log->Customers("", 10)) ==
+          std::vector<std::string>{"a", "c", "d", "e"});
+}
+
+TEST_CASE("a customer's creation time is stored and survives a reopen") {
+  TempDir dir;
+  const EventLogOptions options = ExplicitCustomers(dir);
+  const int64_t before = absl::ToUnixMicros(absl::Now());
+  int64_t created_at = 0;
+  {
+    auto log = Open(options);
+    REQUIRE(CreateCustomerSync(*log, "orsted-dk").ok());
+    std::optional<CustomerInfo> customer = log->Customer("orsted-dk");
+    REQUIRE(customer.has_value());
+    REQUIRE(customer->name == "orsted-dk");
+    REQUIRE(customer->created_at_micros.has_value());
+    created_at = *customer->created_at_micros;
+    REQUIRE(created_at >= before);
+    REQUIRE(created_at <= absl::ToUnixMicros(absl::Now()));
+  }
+  auto log = Open(options);
+  REQUIRE(log->Customer("orsted-dk")->created_at_micros == created_at);
+  REQUIRE(log->Customers("", 1)[0].created_at_micros == created_at);
+}
+
+TEST_CASE("a customer record of an older log has no creation time") {
+  TempDir dir;
+  const EventLogOptions options = ExplicitCustomers(dir);
+  {
+    auto log = Open(options);
+    REQUIRE(CreateCustomerSync(*log, "ewii").ok());
+    REQUIRE(AppendSync(*log, OneStream("ewii", "s", 2)).ok());
+  }
+  {
+    // What logs written before created_at was kept hold: the name alone.
+    RawDatabase raw(options.data_dir, /*read_only=*/false);
+    REQUIRE(raw.db()
+                .Put(rocksdb::WriteOptions(), raw.family(keys::kMetaFamily),
+                     keys::CustomerByKeyKey(CustomerKey(1)), "ewii")
+                .ok());
+  }
+  auto log = Open(options);
+  std::optional<CustomerInfo> customer = log->Customer("ewii");
+  REQUIRE(customer.has_value());
+  REQUIRE_FALSE(customer->created_at_micros.has_value());
+  REQUIRE(customer->head == FeedPosition(2));
+  REQUIRE(AppendSync(*log, OneStream("ewii", "s", 1)).ok());
+}
+
+TEST_CASE("a malformed customer record fails the open as DATA_LOSS") {
+  TempDir dir;
+  const EventLogOptions options = ExplicitCustomers(dir);
+  {
+    auto log = Open(options);
+    REQUIRE(CreateCustomerSync(*log, "ewii").ok());
+  }
+  {
+    RawDatabase raw(options.data_dir, /*read_only=*/false);
+    REQUIRE(raw.db()
+                .Put(rocksdb::WriteOptions(), raw.family(keys::kMetaFamily),
+                     keys::CustomerByKeyKey(CustomerKey(1)),
+                     std::string("ewii\0abc", 8))
+                .ok());
+  }
+  REQUIRE(absl::IsDataLoss(EventLog::Open(options).status()));
 }

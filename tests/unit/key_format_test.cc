@@ -72,3 +72,19 @@ TEST_CASE("segment records and customer keys round-trip") {
           CustomerKey(9));
   REQUIRE_FALSE(keys::ParseCustomerByKeyKey(keys::CustomerByNameKey("gasum")));
 }
+
+TEST_CASE("customer records round-trip and older ones have no created_at") {
+  auto parsed = keys::ParseCustomerRecord(
+      keys::EncodeCustomerRecord("orsted-dk", 1700000000123456));
+  REQUIRE(parsed);
+  REQUIRE(parsed->name == "orsted-dk");
+  REQUIRE(parsed->created_at_micros == 1700000000123456);
+  auto old = keys::ParseCustomerRecord("orsted-dk");
+  REQUIRE(old);
+  REQUIRE(old->name == "orsted-dk");
+  REQUIRE_FALSE(old->created_at_micros.has_value());
+  REQUIRE_FALSE(keys::ParseCustomerRecord(""));
+  REQUIRE_FALSE(keys::ParseCustomerRecord(std::string("\0abcdefgh", 9)));
+  REQUIRE_FALSE(keys::ParseCustomerRecord(std::string("a\0abc", 5)));
+  REQUIRE_FALSE(keys::ParseCustomerRecord(std::string("a\0abcdefghi", 11)));
+}

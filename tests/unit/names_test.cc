@@ -57,3 +57,14 @@ TEST_CASE("event ids parse the canonical UUID form only") {
   REQUIRE_FALSE(EventId::Parse("0f8fad5b+d9cb-469f-a165-70867728950e"));
   REQUIRE_FALSE(EventId::Parse("00000000-0000-0000-0000-000000000000"));
 }
+
+TEST_CASE("free text may be empty but not too long or unprintable") {
+  REQUIRE(ValidateFreeText("", "description", 8).ok());
+  REQUIRE(ValidateFreeText("bybjerg ✓", "description", 16).ok());
+  REQUIRE(ValidateFreeText("12345678", "description", 8).ok());
+  auto long_text = ValidateFreeText("123456789", "description", 8);
+  REQUIRE(long_text.code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(std::string(long_text.message()).find("description") == 0);
+  REQUIRE_FALSE(ValidateFreeText("a\nb", "description", 8).ok());
+  REQUIRE_FALSE(ValidateFreeText("\xff", "description", 8).ok());
+}

@@ -35,13 +35,16 @@ EventLogOptions TestOptions(const std::string& dir) {
   return options;
 }
 
-absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer) {
-  std::promise<absl::Status> promise;
+absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer,
+                                size_t* revoked_tokens) {
+  std::promise<absl::StatusOr<size_t>> promise;
   auto future = promise.get_future();
-  log.DeleteCustomer(customer, [&promise](absl::Status status) {
-    promise.set_value(std::move(status));
+  log.DeleteCustomer(customer, [&promise](absl::StatusOr<size_t> revoked) {
+    promise.set_value(std::move(revoked));
   });
-  return future.get();
+  absl::StatusOr<size_t> revoked = future.get();
+  if (revoked.ok() && revoked_tokens != nullptr) *revoked_tokens = *revoked;
+  return revoked.status();
 }
 
 absl::Status CreateCustomerSync(EventLog& log, std::string_view customer) {

@@ -36,8 +36,10 @@ absl::StatusOr<AppendResult> AppendSync(EventLog& log, AppendBatch batch);
 // Creates a customer and waits for the callback.
 absl::Status CreateCustomerSync(EventLog& log, std::string_view customer);
 
-// Deletes a customer and waits for the callback.
-absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer);
+// Deletes a customer and waits for the callback; on success, stores the
+// number of revoked tokens in `*revoked_tokens` (when not null).
+absl::Status DeleteCustomerSync(EventLog& log, std::string_view customer,
+                                size_t* revoked_tokens = nullptr);
 
 // A random (version 4) event id.
 EventId RandomId();

@@ -13,8 +13,7 @@ namespace evstore::bench {
 // then answers UNAUTHENTICATED).
 inline std::string BenchToken(const std::string& flag_value) {
   if (!flag_value.empty()) return flag_value;
-  const char* from_env = std::getenv(
-      "EVSTORE_TOKEN");  // NOLINT(concurrency-mt-unsafe): read once at startup
+  const char* from_env = std::getenv("EVSTORE_TOKEN");
   return from_env == nullptr ? std::string() : std::string(from_env);
 }
 

@@ -62,6 +62,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
+#include "bench/bench_token.h"
 #include "bench/catchup_workload.h"
 #include "bench/event_factory.h"
 #include "bench/evstore_latency_workload.h"
@@ -75,6 +76,8 @@
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051",
           "evstored address (host:port)");
+ABSL_FLAG(std::string, token, "",
+          "access token (evs_...); default: $EVSTORE_TOKEN");
 ABSL_FLAG(std::string, workload, "batched",
           "batched, single, latency, catchup, growth or idle_subscribers");
 ABSL_FLAG(std::string, transport, "session",
@@ -376,6 +379,7 @@ int Main(int argc, char* argv[]) {
 
   RunConfig config;
   config.address = absl::GetFlag(FLAGS_address);
+  config.token = BenchToken(absl::GetFlag(FLAGS_token));
   config.workload = absl::GetFlag(FLAGS_workload);
   // growth is batched twice; catchup has one subscriber and no producers.
   const bool batched =
@@ -432,7 +436,8 @@ int Main(int argc, char* argv[]) {
   absl::StatusOr<std::unique_ptr<Client>> client =
       Client::Connect({.address = config.address,
                        .default_deadline = absl::Seconds(30),
-                       .connect_timeout = absl::Seconds(10)});
+                       .connect_timeout = absl::Seconds(10),
+                       .token = config.token});
   if (!client.ok()) {
     std::cerr << "evstore-bench: " << client.status().ToString() << "\n";
     return 2;

@@ -62,7 +62,8 @@ absl::StatusOr<RunResult> RunEvstoreLatencyWorkload(
     // Like the peers' subscribers: one connection each, none shared with
     // the producers.
     subscriptions.push_back(std::make_unique<client::Subscription>(
-        OwnConnection(config.address), request, client::SubscriptionOptions{}));
+        OwnConnection(config.address), request, client::SubscriptionOptions{},
+        config.token));
     logs.push_back(std::make_unique<DeliveryLog>(&window));
     log_pointers.push_back(logs.back().get());
   }

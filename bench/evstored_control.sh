@@ -8,7 +8,9 @@
 #       server does not report its port within 30 s. Words of EVSTORED_ENV
 #       (VAR=VALUE ...), when set, go into the server's environment. The
 #       server runs with --auto_create_customers (the benchmark's customers
-#       are created by their first append).
+#       are created by their first append). Exports EVSTORE_TOKEN, the
+#       server's admin token from DATA_DIR/admin.token, which evstore-bench,
+#       evstore-stalled-bench and the evstore CLI send.
 #   stop_evstored
 #       SIGTERM, then waits (up to 20 s, SIGKILL after) for the process; fails
 #       unless it exited with status 0.
@@ -28,6 +30,13 @@ start_evstored() {
   for ((i = 0; i < 300; i++)); do
     if [ -s "$port_file" ]; then
       EVSTORED_ADDRESS="127.0.0.1:$(cat "$port_file")"
+      # Written (fsync'd) before the server listens.
+      if [ ! -s "$data_dir/admin.token" ]; then
+        echo "evstored did not write $data_dir/admin.token" >&2
+        return 1
+      fi
+      EVSTORE_TOKEN=$(cat "$data_dir/admin.token")
+      export EVSTORE_TOKEN
       return 0
     fi
     if ! kill -0 "$EVSTORED_PID" 2>/dev/null; then

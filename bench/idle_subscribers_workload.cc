@@ -82,7 +82,7 @@ class IdleSubscriptions {
       request.set_origin(v1::SUBSCRIBE_START_END);
       subscriptions_.push_back(std::make_unique<client::Subscription>(
           channels[static_cast<std::size_t>(s) % channels.size()], request,
-          client::SubscriptionOptions{}));
+          client::SubscriptionOptions{}, config.token));
     }
     ended_.assign(subscriptions_.size(), false);
     drainer_ = std::thread([this] { Drain(); });

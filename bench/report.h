@@ -15,6 +15,8 @@ namespace evstore::bench {
 
 struct RunConfig {
   std::string address;
+  // The access token every client of the run sends (never reported).
+  std::string token;
   // "batched", "single", "latency", "catchup", "growth" or
   // "idle_subscribers".
   std::string workload;

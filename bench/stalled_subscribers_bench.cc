@@ -43,11 +43,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_token.h"
 #include "bench/feed_checker.h"
 #include "bench/measurement.h"
 #include "client/evstore_client.h"
 
 ABSL_FLAG(std::string, address, "127.0.0.1:50051", "evstored address");
+ABSL_FLAG(std::string, token, "",
+          "access token (evs_...); default: $EVSTORE_TOKEN");
 ABSL_FLAG(int32_t, server_pid, 0, "evstored's pid, for its RSS (required)");
 ABSL_FLAG(int32_t, customers, 20, "customers the events are spread over");
 ABSL_FLAG(int32_t, producers, 4, "concurrent producers (unary Append)");
@@ -72,6 +75,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 struct Settings {
   std::string address;
+  std::string token;
   int server_pid;
   int customers, producers, batch;
   std::size_t event_bytes;
@@ -154,7 +158,7 @@ struct ProduceResult {
 // Appends `events` events in appends of `batch` from `producers` threads.
 ProduceResult Produce(const Settings& s) {
   absl::StatusOr<std::unique_ptr<client::Client>> client =
-      client::Client::Connect({.address = s.address});
+      client::Client::Connect({.address = s.address, .token = s.token});
   ProduceResult result;
   if (!client.ok()) {
     result.errors = 1;
@@ -243,7 +247,7 @@ class CheckerThreads {
 
 RunResult RunOnce(const Settings& s, bool with_stalled, int* exit_status) {
   absl::StatusOr<std::unique_ptr<client::Client>> client =
-      client::Client::Connect({.address = s.address});
+      client::Client::Connect({.address = s.address, .token = s.token});
   if (!client.ok()) {
     std::fprintf(stderr, "cannot connect: %s\n",
                  client.status().ToString().c_str());
@@ -268,7 +272,7 @@ RunResult RunOnce(const Settings& s, bool with_stalled, int* exit_status) {
           std::make_unique<client::Subscription>(
               channels[static_cast<std::size_t>(i) % channels.size()],
               SubscribeAfter(customer, start[customer]),
-              client::SubscriptionOptions{.max_queued_messages = 1}),
+              client::SubscriptionOptions{.max_queued_messages = 1}, s.token),
           start[customer], /*measure_latency=*/false));
     }
   }
@@ -360,6 +364,7 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   evstore::bench::Settings s{
       .address = absl::GetFlag(FLAGS_address),
+      .token = evstore::bench::BenchToken(absl::GetFlag(FLAGS_token)),
       .server_pid = absl::GetFlag(FLAGS_server_pid),
       .customers = absl::GetFlag(FLAGS_customers),
       .producers = absl::GetFlag(FLAGS_producers),

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/admin_requests.h"
+#include "server/call_authorization.h"
 #include "server/status_mapping.h"
 #include "spdlog/spdlog.h"
 #include "storage/absl_string_view.h"
@@ -37,19 +38,9 @@ AdminService::AdminService(EventLog* log, WorkerPool* pool)
 
 absl::StatusOr<std::string> AdminService::Admit(
     const grpc::CallbackServerContext& context) const {
-  const auto& metadata = context.client_metadata();
-  const auto it = metadata.find("authorization");
-  std::optional<std::string_view> authorization;
-  if (it != metadata.end()) {
-    authorization.emplace(it->second.data(), it->second.size());
-  }
-  absl::StatusOr<TokenRecord> caller = authorizer_.Authenticate(
-      authorization.has_value() ? &*authorization : nullptr);
+  absl::StatusOr<TokenRecord> caller =
+      AuthorizeCall(authorizer_, context, Operation::kAdmin, "");
   if (!caller.ok()) return caller.status();
-  if (absl::Status s = Authorizer::Authorize(*caller, Operation::kAdmin, "");
-      !s.ok()) {
-    return s;
-  }
   return AccessTokenId(caller->hash);
 }
 

@@ -51,8 +51,15 @@ void AppendSessionRegistry::ShutdownAll() {
 AppendSessionReactor::AppendSessionReactor(EventLog* log,
                                            const RequestLimits& limits,
                                            QuotaEnforcer* quotas,
-                                           AppendSessionRegistry* registry)
-    : log_(log), limits_(limits), quotas_(quotas), registry_(registry) {
+                                           AppendSessionRegistry* registry,
+                                           const Authorizer* authorizer,
+                                           std::string token_hash)
+    : log_(log),
+      limits_(limits),
+      quotas_(quotas),
+      registry_(registry),
+      authorizer_(authorizer),
+      token_hash_(std::move(token_hash)) {
   const bool registered = registry_->Add(this);
   MutexLock lock(&mu_);
   if (!registered) shutting_down_ = true;
@@ -80,6 +87,12 @@ void AppendSessionReactor::OnReadDone(bool ok) {
     MaybeStartReadLocked();
   }
   if (count == 0) return;
+  // The token as it is now: a revoked one fails every later append.
+  absl::StatusOr<TokenRecord> caller = authorizer_->Reauthenticate(token_hash_);
+  if (!caller.ok()) {
+    RejectAll(request, caller.status());
+    return;
+  }
   if (count > kMaxAppendsPerMessage) {
     RejectAll(request, absl::InvalidArgumentError(absl::StrCat(
                            "appends: an AppendSessionRequest carries at most ",
@@ -94,6 +107,12 @@ void AppendSessionReactor::OnReadDone(bool ok) {
   batches.reserve(count);
   correlation_ids.reserve(count);
   for (v1::SessionAppend& append : *request.mutable_appends()) {
+    if (absl::Status allowed = Authorizer::Authorize(
+            *caller, Operation::kAppend, append.append().customer());
+        !allowed.ok()) {
+      rejected.push_back(ErrorResult(append.correlation_id(), allowed));
+      continue;
+    }
     absl::StatusOr<AppendBatch> batch =
         ToAppendBatch(std::move(*append.mutable_append()), limits_);
     if (batch.ok()) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -12,6 +13,7 @@
 #include "base/mutex.h"
 #include "evstore/v1/evstore.pb.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/authorizer.h"
 #include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "storage/event_log.h"
@@ -53,6 +55,12 @@ class AppendSessionRegistry {
 // append that fails validation or append is answered with an AppendError and
 // the session goes on.
 //
+// Access: the session's caller was authenticated when it opened. Each
+// message re-checks the token (memory only): once it is revoked, every later
+// append is answered UNAUTHENTICATED. Each append is authorized for its
+// customer (Operation::kAppend); a denied one is answered PERMISSION_DENIED
+// before it is validated.
+//
 // Limits: a message with more than kMaxAppendsPerMessage appends is not
 // processed; each of its appends is answered with INVALID_ARGUMENT naming
 // the limit. Memory stays bounded: once kMaxUnanswered appends are read but
@@ -78,12 +86,14 @@ class AppendSessionReactor final
   // The most appends one AppendSessionRequest may carry (see the proto).
   static constexpr size_t kMaxAppendsPerMessage = 256;
 
-  // Starts reading at once. `log`, `quotas` and `registry` must outlive the
-  // reactor. Each append is validated, then admitted by `quotas`, then
-  // queued; a rejected one is answered with its error (and, over a rate
-  // quota, AppendError.retry_after_ms).
+  // Starts reading at once, for the caller whose token has the hash
+  // `token_hash`. `log`, `quotas`, `registry` and `authorizer` must outlive
+  // the reactor. Each append is authorized, validated, then admitted by
+  // `quotas`, then queued; a rejected one is answered with its error (and,
+  // over a rate quota, AppendError.retry_after_ms).
   AppendSessionReactor(EventLog* log, const RequestLimits& limits,
-                       QuotaEnforcer* quotas, AppendSessionRegistry* registry);
+                       QuotaEnforcer* quotas, AppendSessionRegistry* registry,
+                       const Authorizer* authorizer, std::string token_hash);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -115,6 +125,8 @@ class AppendSessionReactor final
   const RequestLimits limits_;
   QuotaEnforcer* const quotas_;
   AppendSessionRegistry* const registry_;
+  const Authorizer* const authorizer_;
+  const std::string token_hash_;
 
   // The buffer of the read in flight; touched only by the read's owner.
   v1::AppendSessionRequest request_;

@@ -15,6 +15,10 @@ enum class Grant {
   kNever,
   // For every customer when the token lists none, else for the listed ones.
   kListedCustomers,
+  // Only for the listed customers; a token that lists none gets nothing (a
+  // consumer is bound to exactly one customer, so an empty list is never
+  // read as "all").
+  kOwnCustomer,
   kAlways,
 };
 
@@ -32,8 +36,8 @@ constexpr PolicyRow kPolicy[] = {
     {TokenRole::kProducer, "producer", Grant::kListedCustomers,
      Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever,
      Grant::kNever},
-    {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kListedCustomers,
-     Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever},
+    {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kOwnCustomer,
+     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever},
 };
 
 Grant GrantOf(const PolicyRow& row, Operation operation) {
@@ -88,7 +92,12 @@ absl::StatusOr<TokenRecord> Authorizer::Authenticate(
     return absl::UnauthenticatedError(
         "the bearer token is not an evstore token (evs_...)");
   }
-  std::optional<TokenRecord> record = tokens_->Lookup(HashAccessToken(token));
+  return Reauthenticate(HashAccessToken(token));
+}
+
+absl::StatusOr<TokenRecord> Authorizer::Reauthenticate(
+    std::string_view token_hash) const {
+  std::optional<TokenRecord> record = tokens_->Lookup(token_hash);
   if (!record) {
     return absl::UnauthenticatedError("unknown or revoked token");
   }
@@ -102,12 +111,14 @@ absl::Status Authorizer::Authorize(const TokenRecord& caller,
     if (row.role != caller.role) continue;
     const Grant grant = GrantOf(row, operation);
     if (grant == Grant::kAlways) return absl::OkStatus();
+    const bool listed =
+        std::find(caller.customers.begin(), caller.customers.end(), customer) !=
+        caller.customers.end();
     if (grant == Grant::kListedCustomers &&
-        (caller.customers.empty() ||
-         std::find(caller.customers.begin(), caller.customers.end(),
-                   customer) != caller.customers.end())) {
+        (caller.customers.empty() || listed)) {
       return absl::OkStatus();
     }
+    if (grant == Grant::kOwnCustomer && listed) return absl::OkStatus();
     if (operation == Operation::kAdmin) {
       return absl::PermissionDeniedError(
           absl::StrCat("a ", AsAbsl(row.name), " token may not ",

@@ -28,6 +28,11 @@ class Authorizer {
   absl::StatusOr<TokenRecord> Authenticate(
       const std::string_view* authorization) const;
 
+  // The token whose hash is `token_hash` (TokenRecord::hash of an earlier
+  // Authenticate), as it is now: UNAUTHENTICATED once it is revoked. Memory
+  // only, cheap enough to repeat per message or per timer tick.
+  absl::StatusOr<TokenRecord> Reauthenticate(std::string_view token_hash) const;
+
   // OK when `caller` may do `operation` on `customer` (ignored for kAdmin);
   // PERMISSION_DENIED otherwise, with a message that depends only on the
   // caller, the operation and the customer name as given (never on what

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/call_authorization.h"
 #include "server/proto_conversion.h"
 #include "server/read_reactor.h"
 #include "server/retry_hint.h"
@@ -13,11 +14,22 @@ namespace evstore::server {
 namespace {
 
 // A write reactor that only reports an error (for requests that fail
-// validation before any streaming starts).
+// authorization or validation before any streaming starts).
 template <typename Response>
 class FailedWriteReactor final : public grpc::ServerWriteReactor<Response> {
  public:
   explicit FailedWriteReactor(grpc::Status status) {
+    this->Finish(std::move(status));
+  }
+  void OnDone() override { delete this; }
+};
+
+// The same for a bidirectional stream whose caller is not authenticated.
+template <typename Request, typename Response>
+class FailedBidiReactor final
+    : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit FailedBidiReactor(grpc::Status status) {
     this->Finish(std::move(status));
   }
   void OnDone() override { delete this; }
@@ -40,6 +52,7 @@ EventStoreService::EventStoreService(EventLog* log, WorkerPool* disk_pool,
       live_pool_(live_pool),
       timer_(timer),
       options_(options),
+      authorizer_(&log->tokens()),
       encodings_(kEncodedEventsPerFeed, kEncodedBytesPerFeed),
       quotas_(log) {}
 
@@ -49,6 +62,12 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<TokenRecord> caller = AuthorizeCall(
+          authorizer_, *context, Operation::kAppend, request->customer());
+      !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::StatusOr<AppendBatch> batch = ToAppendBatch(*request, options_.limits);
   if (!batch.ok()) {
     reactor->Finish(ToGrpcStatus(batch.status()));
@@ -75,15 +94,34 @@ grpc::ServerUnaryReactor* EventStoreService::Append(
 
 grpc::ServerBidiReactor<v1::AppendSessionRequest, v1::AppendSessionResponse>*
 EventStoreService::AppendSession(grpc::CallbackServerContext* context) {
-  return new AppendSessionReactor(log_, options_.limits, &quotas_, &sessions_);
+  // Authenticated once here; each append is authorized (and the token
+  // re-checked per message) by the session.
+  absl::StatusOr<TokenRecord> caller = AuthenticateCall(authorizer_, *context);
+  if (!caller.ok()) {
+    return new FailedBidiReactor<v1::AppendSessionRequest,
+                                 v1::AppendSessionResponse>(
+        ToGrpcStatus(caller.status()));
+  }
+  return new AppendSessionReactor(log_, options_.limits, &quotas_, &sessions_,
+                                  &authorizer_, std::move(caller->hash));
 }
 
 grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
     grpc::CallbackServerContext* context, const v1::ReadRequest* request) {
+  if (absl::StatusOr<TokenRecord> caller = AuthorizeCall(
+          authorizer_, *context, Operation::kRead, request->customer());
+      !caller.ok()) {
+    return new FailedWriteReactor<v1::ReadResponse>(
+        ToGrpcStatus(caller.status()));
+  }
   absl::StatusOr<ReadParams> params = ValidateReadRequest(*request);
   if (!params.ok()) {
     return new FailedWriteReactor<v1::ReadResponse>(
         ToGrpcStatus(params.status()));
+  }
+  if (absl::Status exists = log_->CheckCustomerExists(params->customer);
+      !exists.ok()) {
+    return new FailedWriteReactor<v1::ReadResponse>(ToGrpcStatus(exists));
   }
   return new ReadReactor(log_, disk_pool_, *std::move(params));
 }
@@ -92,9 +130,20 @@ grpc::ServerUnaryReactor* EventStoreService::GetEvents(
     grpc::CallbackServerContext* context, const v1::GetEventsRequest* request,
     v1::GetEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<TokenRecord> caller = AuthorizeCall(
+          authorizer_, *context, Operation::kGetEvents, request->customer());
+      !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::StatusOr<LookupParams> params = ValidateGetEventsRequest(*request);
   if (!params.ok()) {
     reactor->Finish(ToGrpcStatus(params.status()));
+    return reactor;
+  }
+  if (absl::Status exists = log_->CheckCustomerExists(params->customer);
+      !exists.ok()) {
+    reactor->Finish(ToGrpcStatus(exists));
     return reactor;
   }
   const bool queued = disk_pool_->Schedule(
@@ -129,6 +178,11 @@ grpc::ServerUnaryReactor* EventStoreService::GetEvents(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  absl::StatusOr<TokenRecord> caller = AuthenticateCall(authorizer_, *context);
+  if (!caller.ok()) {
+    return new FailedWriteReactor<grpc::ByteBuffer>(
+        ToGrpcStatus(caller.status()));
+  }
   // Parsed as the typed method would (which answers INTERNAL for bytes that
   // do not parse).
   grpc::ByteBuffer request_bytes(*request);  // Deserialize consumes it.
@@ -139,10 +193,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
   if (!parse_status.ok()) {
     return new FailedWriteReactor<grpc::ByteBuffer>(std::move(parse_status));
   }
+  if (absl::Status allowed = Authorizer::Authorize(
+          *caller, Operation::kSubscribe, parsed.customer());
+      !allowed.ok()) {
+    return new FailedWriteReactor<grpc::ByteBuffer>(ToGrpcStatus(allowed));
+  }
   absl::StatusOr<SubscriptionParams> params = ValidateSubscribeRequest(parsed);
   if (!params.ok()) {
     return new FailedWriteReactor<grpc::ByteBuffer>(
         ToGrpcStatus(params.status()));
+  }
+  if (absl::Status exists = log_->CheckCustomerExists(params->customer);
+      !exists.ok()) {
+    return new FailedWriteReactor<grpc::ByteBuffer>(ToGrpcStatus(exists));
   }
   absl::StatusOr<SubscriptionSlot> slot =
       quotas_.AcquireSubscription(params->customer);
@@ -157,8 +220,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
       .live_pool = live_pool_,
       .timer = timer_,
       .encodings = &encodings_,
-      .default_heartbeat_interval = options_.default_heartbeat_interval};
-  return new SubscriptionReactor(env, *std::move(params), *std::move(slot));
+      .default_heartbeat_interval = options_.default_heartbeat_interval,
+      .authorizer = &authorizer_};
+  return new SubscriptionReactor(env, *std::move(params),
+                                 std::move(caller->hash), *std::move(slot));
 }
 
 }  // namespace evstore::server

@@ -1,6 +1,13 @@
 // EventStoreService: the evstore.v1.EventStoreService on the gRPC callback
-// API. Validates requests, hands them to the EventLog and streams the
+// API. Authenticates and authorizes every call first (call_authorization.h),
+// then validates requests, hands them to the EventLog and streams the
 // results back; it never blocks a gRPC thread (disk reads run on pools).
+//
+// Order of checks in every handler: authentication (UNAUTHENTICATED),
+// authorization for the customer named (PERMISSION_DENIED), validation
+// (INVALID_ARGUMENT...), then, for Read, GetEvents and Subscribe, whether
+// the customer exists (NOT_FOUND; see EventLog::CheckCustomerExists). So a
+// caller learns about a customer only once it may access it.
 #ifndef EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
 #define EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
 
@@ -8,6 +15,7 @@
 #include "evstore/v1/evstore.grpc.pb.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "server/append_session_reactor.h"
+#include "server/authorizer.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
 #include "server/quota_enforcer.h"
@@ -77,6 +85,7 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
   WorkerPool* const live_pool_;
   HousekeepingTimer* const timer_;
   const Options options_;
+  const Authorizer authorizer_;
 
   EventEncodingCaches encodings_;
 

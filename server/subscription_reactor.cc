@@ -1,6 +1,7 @@
 #include "server/subscription_reactor.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,17 @@ namespace {
 constexpr size_t kBatchEvents = 128;
 constexpr size_t kBatchBytes = size_t{512} << 10;
 
+// How a subscription ends when its tail is closed.
+grpc::Status ClosedTailStatus(const FeedTail& tail,
+                              const std::string& customer) {
+  if (tail.close_reason() == FeedTail::CloseReason::kCustomerDeleted) {
+    return grpc::Status(
+        grpc::StatusCode::NOT_FOUND,
+        absl::StrCat("customer \"", customer, "\" was deleted"));
+  }
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down");
+}
+
 }  // namespace
 
 // The subscription's state machine.
@@ -59,7 +71,8 @@ constexpr size_t kBatchBytes = size_t{512} << 10;
 //              -> kDiskRead (the next position left the ring: catch up again)
 //   kWriting -> kWriting (caught_up after the batch that reached the head)
 //            -> kDiskRead | kLiveFetch (continue)
-//   any -> kFinished (cancelled, write failed, read error, tail closed)
+//   any -> kFinished (cancelled, write failed, read error, tail closed,
+//          token revoked, customer deleted)
 //
 // Because the token is unique, at most one write is ever in flight and
 // Finish is called exactly once, by the holder, after which the reactor is
@@ -69,7 +82,7 @@ class Subscription final : public TailWaiter,
                            public std::enable_shared_from_this<Subscription> {
  public:
   Subscription(SubscriptionReactor* reactor, const SubscriptionEnv& env,
-               SubscriptionParams params);
+               SubscriptionParams params, std::string token_hash);
 
   // Registers with the timer and queues the first disk read. Call once,
   // right after construction (it needs shared_from_this).
@@ -132,6 +145,13 @@ class Subscription final : public TailWaiter,
   void EncodeControlMessage();
   Next FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Next StepLocked(Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Why the subscription must end at the next step (cancelled, token
+  // revoked, customer deleted), if it must.
+  std::optional<grpc::Status> EndingLocked() const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // OK while the token is live and the customer exists; otherwise the
+  // status the subscription ends with. Memory only.
+  grpc::Status CheckAccess() const;
   bool HeartbeatDueLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return now - last_write_ >= heartbeat_interval_;
@@ -145,6 +165,7 @@ class Subscription final : public TailWaiter,
   const absl::Duration heartbeat_interval_;
   const bool start_at_end_;
   const std::shared_ptr<EventEncodingCache> encodings_;
+  const std::string token_hash_;
 
   // The message being built or written, and what it is built from. Only the
   // token holder touches them (and gRPC, while step_ == kWriting), so they
@@ -171,6 +192,10 @@ class Subscription final : public TailWaiter,
   bool caught_up_due_ ABSL_GUARDED_BY(mu_) = false;
   bool caught_up_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when the access check failed: the status to end with.
+  std::optional<grpc::Status> access_lost_ ABSL_GUARDED_BY(mu_);
+  // When the timer checks access next.
+  absl::Time next_access_check_ ABSL_GUARDED_BY(mu_);
   // An AwaitAfter registration is pending in the tail. Kept so that waiting
   // again (after a heartbeat) does not pile up registrations.
   bool waiter_registered_ ABSL_GUARDED_BY(mu_) = false;
@@ -180,7 +205,7 @@ class Subscription final : public TailWaiter,
 
 Subscription::Subscription(SubscriptionReactor* reactor,
                            const SubscriptionEnv& env,
-                           SubscriptionParams params)
+                           SubscriptionParams params, std::string token_hash)
     : env_(env),
       customer_(std::move(params.customer)),
       filter_(std::move(params.filter)),
@@ -190,8 +215,10 @@ Subscription::Subscription(SubscriptionReactor* reactor,
                               : env.default_heartbeat_interval),
       start_at_end_(params.start_at_end),
       encodings_(env.encodings->ForCustomer(customer_)),
+      token_hash_(std::move(token_hash)),
       reactor_(reactor),
       delivered_(params.start_after),
+      next_access_check_(absl::Now() + kAccessCheckInterval),
       last_write_(absl::Now()) {}
 
 void Subscription::Start() {
@@ -230,7 +257,7 @@ Subscription::Next Subscription::ReadFromDisk() {
   bool started;
   {
     MutexLock lock(&mu_);
-    if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+    if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
     started = started_;
   }
   if (!started) {
@@ -260,8 +287,7 @@ Subscription::Next Subscription::ReadFromDisk() {
   {
     MutexLock lock(&mu_);
     if (tail_->closed()) {
-      return FinishLocked(
-          grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+      return FinishLocked(ClosedTailStatus(*tail_, customer_));
     }
     tail = tail_;
     after = delivered_;
@@ -299,7 +325,7 @@ Subscription::Next Subscription::ReadFromDisk() {
   }
 
   MutexLock lock(&mu_);
-  if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+  if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
   delivered_ = std::max(delivered_, result->last_scanned);
   // At the visible head: from here on the tail serves the events (or sends
   // this subscriber back to disk if it has evicted them already).
@@ -312,7 +338,7 @@ Subscription::Next Subscription::FetchFromTail() {
   FeedPosition after;
   {
     MutexLock lock(&mu_);
-    if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+    if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
     tail = tail_;
     after = delivered_;
   }
@@ -349,11 +375,8 @@ Subscription::Next Subscription::FetchFromTail() {
   }
 
   MutexLock lock(&mu_);
-  if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
-  if (closed) {
-    return FinishLocked(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
-  }
+  if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
+  if (closed) return FinishLocked(ClosedTailStatus(*tail, customer_));
   delivered_ = std::max(delivered_, last_fetched);
   return AfterFetchLocked(has_events, delivered_ >= head_before);
 }
@@ -417,6 +440,24 @@ Subscription::Next Subscription::FinishLocked(grpc::Status status) {
                   std::move(status));
 }
 
+std::optional<grpc::Status> Subscription::EndingLocked() const {
+  if (cancelled_) return grpc::Status::CANCELLED;
+  return access_lost_;
+}
+
+grpc::Status Subscription::CheckAccess() const {
+  if (absl::Status exists = env_.log->CheckCustomerExists(customer_);
+      !exists.ok()) {
+    return ToGrpcStatus(exists);
+  }
+  if (absl::StatusOr<TokenRecord> caller =
+          env_.authorizer->Reauthenticate(token_hash_);
+      !caller.ok()) {
+    return ToGrpcStatus(caller.status());
+  }
+  return grpc::Status::OK;
+}
+
 Subscription::Next Subscription::StepLocked(Step step) {
   step_ = step;
   return Next::Of(step == Step::kDiskRead ? Next::Kind::kDiskRead
@@ -431,6 +472,8 @@ void Subscription::OnWriteDone(bool ok) {
     MutexLock lock(&mu_);
     if (!ok || cancelled_) {
       next = FinishLocked(grpc::Status::CANCELLED);
+    } else if (access_lost_) {
+      next = FinishLocked(*access_lost_);
     } else {
       last_write_ = absl::Now();
       if (caught_up_due_) {
@@ -467,6 +510,28 @@ void Subscription::OnFeedAdvanced() {
 }
 
 void Subscription::OnTick(absl::Time now) {
+  bool check_access;
+  {
+    MutexLock lock(&mu_);
+    check_access =
+        !access_lost_ && step_ != Step::kFinished && now >= next_access_check_;
+    if (check_access) next_access_check_ = now + kAccessCheckInterval;
+  }
+  if (check_access) {
+    grpc::Status access = CheckAccess();
+    if (!access.ok()) {
+      Next next;
+      {
+        MutexLock lock(&mu_);
+        access_lost_ = std::move(access);
+        // Any other holder of the token sees access_lost_ at its next step.
+        if (step_ != Step::kWaiting) return;
+        next = FinishLocked(*access_lost_);
+      }
+      Do(std::move(next));
+      return;
+    }
+  }
   {
     MutexLock lock(&mu_);
     if (step_ != Step::kWaiting || !HeartbeatDueLocked(now)) return;
@@ -493,9 +558,10 @@ void Subscription::QueueLiveFetch() {
 
 SubscriptionReactor::SubscriptionReactor(const SubscriptionEnv& env,
                                          SubscriptionParams params,
+                                         std::string token_hash,
                                          SubscriptionSlot slot)
-    : subscription_(
-          std::make_shared<Subscription>(this, env, std::move(params))),
+    : subscription_(std::make_shared<Subscription>(this, env, std::move(params),
+                                                   std::move(token_hash))),
       slot_(std::move(slot)) {
   subscription_->Start();
 }

@@ -18,16 +18,24 @@
 //   matches has been sent (the head, when live and idle).
 // - The call ends with UNAVAILABLE when the event log closes, with the mapped
 //   storage error when a read fails, and promptly when the client cancels.
+// - Access is re-checked every kAccessCheckInterval (on the housekeeping
+//   timer, memory only): the call ends with UNAUTHENTICATED once the
+//   subscriber's token is revoked and with NOT_FOUND once the customer is
+//   deleted (also at once, when the customer's tail is closed by the
+//   delete). A subscriber whose client stopped reading ends at its next
+//   write completion (its one pending write holds the token).
 // - No reaction blocks: disk reads run on the disk pool; the commit thread
 //   and the housekeeping timer only flip a flag and queue a fetch.
 #ifndef EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_
 #define EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/time/time.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/authorizer.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
 #include "server/quota_enforcer.h"
@@ -51,7 +59,14 @@ struct SubscriptionEnv {
   EventEncodingCaches* encodings = nullptr;
   // Used when the request leaves heartbeat_interval_ms at 0.
   absl::Duration default_heartbeat_interval = absl::Seconds(5);
+  // Re-checks the subscriber's token.
+  const Authorizer* authorizer = nullptr;
 };
+
+// How often a subscription re-checks its token and its customer: a revoked
+// token or a deleted customer ends it within this much time plus one
+// housekeeping tick.
+inline constexpr absl::Duration kAccessCheckInterval = absl::Milliseconds(250);
 
 // The state machine behind a SubscriptionReactor (defined in the .cc file).
 // It is owned by shared_ptr so that the FeedTail (weak_ptr), the timer
@@ -64,11 +79,12 @@ class Subscription;
 class SubscriptionReactor final
     : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  // Starts the subscription at once. Deletes itself in OnDone, which
-  // releases `slot` (the customer's subscription quota) on every way the
-  // call ends.
+  // Starts the subscription at once, for the caller whose token has the
+  // hash `token_hash` (already authorized to subscribe to the customer).
+  // Deletes itself in OnDone, which releases `slot` (the customer's
+  // subscription quota) on every way the call ends.
   SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params,
-                      SubscriptionSlot slot);
+                      std::string token_hash, SubscriptionSlot slot);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

@@ -255,10 +255,17 @@ class EventLog {
   // append). NOT_FOUND for an unknown customer.
   virtual absl::StatusOr<CustomerUsage> Usage(std::string_view customer) = 0;
 
+  // For reads: OK when `customer` exists; NOT_FOUND ("customer \"x\" does
+  // not exist") when it was never created or has been deleted. With
+  // auto_create_customers every name is OK (its first append creates it, so
+  // an unknown customer reads as an empty feed). Memory only.
+  virtual absl::Status CheckCustomerExists(std::string_view customer) = 0;
+
   // Reads a customer's feed from `from` (inclusive; 0 means the first
   // position forwards and the head backwards). Only events matching `filter`
   // are returned, but every examined position counts toward last_scanned.
-  // An unknown customer reads as an empty feed.
+  // An unknown customer reads as an empty feed (the server answers
+  // NOT_FOUND before reading: see CheckCustomerExists).
   virtual absl::StatusOr<FeedReadResult> ReadFeed(
       std::string_view customer, FeedPosition from, ReadDirection direction,
       const ReadLimits& limits, const EventFilter& filter) = 0;

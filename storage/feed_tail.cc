@@ -18,6 +18,11 @@ bool FeedTail::closed() const {
   return closed_;
 }
 
+FeedTail::CloseReason FeedTail::close_reason() const {
+  MutexLock lock(&mu_);
+  return close_reason_;
+}
+
 FeedTail::ReadOutcome FeedTail::ReadAfter(
     FeedPosition after, size_t max_events, size_t max_bytes,
     std::vector<std::shared_ptr<const RecordedEvent>>* out) const {
@@ -77,11 +82,13 @@ void FeedTail::Publish(
   Wake(to_wake);
 }
 
-void FeedTail::Close() {
+void FeedTail::Close(CloseReason reason) {
   std::vector<std::weak_ptr<TailWaiter>> to_wake;
   {
     MutexLock lock(&mu_);
+    if (closed_) return;
     closed_ = true;
+    close_reason_ = reason;
     to_wake = TakeWaitersLocked();
   }
   Wake(to_wake);

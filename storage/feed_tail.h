@@ -45,8 +45,18 @@ class FeedTail {
   // The position of the newest visible event (0 for an empty feed).
   FeedPosition head() const;
 
-  // True once the event log is closing; no further events will appear.
+  // Why a tail was closed.
+  enum class CloseReason {
+    kLogClosing,       // The event log is closing (server shutting down).
+    kCustomerDeleted,  // The customer was deleted (EventLog::DeleteCustomer).
+  };
+
+  // True once the tail is closed; no further events will appear.
   bool closed() const;
+
+  // Why the tail was closed (the first Close's reason); meaningful only once
+  // closed() is true.
+  CloseReason close_reason() const;
 
   enum class ReadOutcome {
     kOk,       // `out` got every held event after `after`, up to the limits.
@@ -71,8 +81,9 @@ class FeedTail {
   // Wakes the registered waiters. Called by the event log only.
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events);
 
-  // Marks the tail closed and wakes every waiter. Called by the event log.
-  void Close();
+  // Marks the tail closed for `reason` and wakes every waiter. Called by the
+  // event log. Closing a closed tail changes nothing.
+  void Close(CloseReason reason = CloseReason::kLogClosing);
 
  private:
   std::vector<std::weak_ptr<TailWaiter>> TakeWaitersLocked()
@@ -86,6 +97,7 @@ class FeedTail {
   mutable Mutex mu_;
   FeedPosition head_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  CloseReason close_reason_ ABSL_GUARDED_BY(mu_) = CloseReason::kLogClosing;
   // Consecutive events ending at head_ (may be empty).
   std::deque<std::shared_ptr<const RecordedEvent>> ring_ ABSL_GUARDED_BY(mu_);
   size_t ring_bytes_ ABSL_GUARDED_BY(mu_) = 0;

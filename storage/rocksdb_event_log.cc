@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "storage/absl_string_view.h"
 
 namespace evstore {
@@ -134,6 +135,14 @@ absl::StatusOr<CustomerUsage> RocksEventLog::Usage(std::string_view customer) {
   return CustomerUsage{quotas_->Get(*key), stored_bytes_.Get(*key)};
 }
 
+absl::Status RocksEventLog::CheckCustomerExists(std::string_view customer) {
+  if (options_.auto_create_customers || directory_.Find(customer)) {
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(
+      absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
+}
+
 void RocksEventLog::DropTail(const std::string& customer) {
   std::shared_ptr<FeedTail> tail;
   {
@@ -143,8 +152,9 @@ void RocksEventLog::DropTail(const std::string& customer) {
     tail = std::move(it->second);
     tails_.erase(it);
   }
-  // Its subscribers end; a customer created later gets a new tail.
-  tail->Close();
+  // Its subscribers end (NOT_FOUND); a customer created later gets a new
+  // tail.
+  tail->Close(FeedTail::CloseReason::kCustomerDeleted);
 }
 
 void RocksEventLog::Publish(

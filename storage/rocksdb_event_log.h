@@ -41,6 +41,8 @@ class RocksEventLog final : public EventLog {
   absl::Status SetQuota(std::string_view customer,
                         const CustomerQuota& quota) override;
   absl::StatusOr<CustomerUsage> Usage(std::string_view customer) override;
+
+  absl::Status CheckCustomerExists(std::string_view customer) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
                                           FeedPosition from,
                                           ReadDirection direction,

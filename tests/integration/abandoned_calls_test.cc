@@ -16,6 +16,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/authorization.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 #include "tests/integration/evstored_process.h"
 #include "tests/integration/server_resources.h"
@@ -50,6 +51,7 @@ void AbandonAppendSession(const EvstoredProcess& server, uint64_t* seq) {
   std::shared_ptr<grpc::Channel> channel = FreshChannel(server);
   std::unique_ptr<Stub> stub = StubOn(channel);
   grpc::ClientContext context;
+  client::AddAuthorization(server.AdminToken(), context);
   auto stream = stub->AppendSession(&context);
   v1::AppendSessionRequest request;
   v1::SessionAppend* append = request.add_appends();
@@ -73,6 +75,7 @@ void AbandonSubscription(const EvstoredProcess& server) {
   std::shared_ptr<grpc::Channel> channel = FreshChannel(server);
   std::unique_ptr<Stub> stub = StubOn(channel);
   grpc::ClientContext context;
+  client::AddAuthorization(server.AdminToken(), context);
   auto reader = stub->Subscribe(&context, SubscribeFrom(kCustomer, 0));
   v1::SubscribeResponse message;
   REQUIRE(reader->Read(&message));
@@ -94,18 +97,21 @@ void CancelAfterTwoMessages(grpc::ClientContext& context, Reader& reader,
   CHECK(status.error_code() == grpc::StatusCode::CANCELLED);
 }
 
-void CancelLargeRead(const std::shared_ptr<grpc::Channel>& channel) {
+void CancelLargeRead(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& token) {
   std::unique_ptr<Stub> stub = StubOn(channel);
   grpc::ClientContext context;
+  client::AddAuthorization(token, context);
   auto reader = stub->Read(&context, WholeFeed());
   v1::ReadResponse message;
   CancelAfterTwoMessages(context, *reader, message);
 }
 
-void CancelSubscriptionInCatchUp(
-    const std::shared_ptr<grpc::Channel>& channel) {
+void CancelSubscriptionInCatchUp(const std::shared_ptr<grpc::Channel>& channel,
+                                 const std::string& token) {
   std::unique_ptr<Stub> stub = StubOn(channel);
   grpc::ClientContext context;
+  client::AddAuthorization(token, context);
   auto reader = stub->Subscribe(&context, SubscribeFrom(kCustomer, 0));
   v1::SubscribeResponse message;
   CancelAfterTwoMessages(context, *reader, message);
@@ -117,7 +123,13 @@ struct UnconsumedRead {
   explicit UnconsumedRead(const EvstoredProcess& server)
       : channel(FreshChannel(server)),
         stub(StubOn(channel)),
-        reader(stub->Read(&context, WholeFeed())) {}
+        reader(stub->Read(&Authorized(server), WholeFeed())) {}
+  // `context` with the server's admin token (members are initialized in
+  // order: context is ready before reader).
+  grpc::ClientContext& Authorized(const EvstoredProcess& server) {
+    client::AddAuthorization(server.AdminToken(), context);
+    return context;
+  }
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<Stub> stub;
   grpc::ClientContext context;
@@ -137,8 +149,9 @@ void KillStallingClientMidStream(const EvstoredProcess& server) {
     close(out[1]);
     const std::string path = StallingClientPath();
     const std::string address = server.address();
+    const std::string token = server.AdminToken();
     execl(path.c_str(), path.c_str(), address.c_str(), kCustomer.c_str(),
-          kScratchCustomer.c_str(), static_cast<char*>(nullptr));
+          kScratchCustomer.c_str(), token.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);
@@ -178,8 +191,8 @@ TEST_CASE(
     AbandonAppendSession(server, &scratch_seq);
     AbandonSubscription(server);
     std::shared_ptr<grpc::Channel> channel = FreshChannel(server);
-    CancelLargeRead(channel);
-    CancelSubscriptionInCatchUp(channel);
+    CancelLargeRead(channel, server.AdminToken());
+    CancelSubscriptionInCatchUp(channel, server.AdminToken());
     UnconsumedRead unconsumed(server);
     absl::SleepFor(absl::Milliseconds(50));
   };

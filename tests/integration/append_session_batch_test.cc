@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "client/authorization.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 #include "tests/integration/evstored_process.h"
 #include "tests/integration/test_events.h"
@@ -43,6 +44,7 @@ class RawSession {
             server.address(), grpc::InsecureChannelCredentials()))) {
     context_.set_deadline(std::chrono::system_clock::now() +
                           std::chrono::seconds(60));
+    client::AddAuthorization(server.AdminToken(), context_);
     stream_ = stub_->AppendSession(&context_);
   }
 

@@ -115,12 +115,14 @@ CliResult RunCli(const std::vector<std::string>& args,
   return result;
 }
 
-// `evstore --address <server> --customer <customer> args...`
+// `evstore --address <server> --data_dir <its data dir> --customer
+// <customer> args...` (the CLI takes the admin token from
+// <data_dir>/admin.token).
 CliResult RunCliFor(const EvstoredProcess& server, const std::string& customer,
                     std::vector<std::string> args,
                     const std::string& input = "") {
-  args.insert(args.begin(),
-              {"--address", server.address(), "--customer", customer});
+  args.insert(args.begin(), {"--address", server.address(), "--data_dir",
+                             server.data_dir(), "--customer", customer});
   return RunCli(args, input);
 }
 
@@ -542,6 +544,17 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.err,
              StartsWith("error: INVALID_ARGUMENT: ") && Contains("customer"));
+
+  // Without a token (no --token, --data_dir or EVSTORE_TOKEN) the server
+  // refuses the call; --token alone is enough.
+  result =
+      RunCli({"--address", server.address(), "--customer", kOrsted, "read"});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, StartsWith("error: UNAUTHENTICATED: "));
+  result = RunCli({"--address", server.address(), "--token",
+                   server.AdminToken(), "--customer", kOrsted, "read"});
+  INFO("stderr: " << result.err);
+  CHECK(result.exit_code == 0);
 
   // An unreachable server.
   const std::string address = server.address();

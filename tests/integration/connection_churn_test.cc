@@ -10,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/authorization.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 #include "tests/integration/evstored_process.h"
 #include "tests/integration/server_resources.h"
@@ -21,10 +22,12 @@ namespace {
 const std::string kCustomer = "churn-energy";
 
 // One cheap call on `channel`: a GetEvents of one existing position.
-grpc::Status GetFirstEvent(const std::shared_ptr<grpc::Channel>& channel) {
+grpc::Status GetFirstEvent(const std::shared_ptr<grpc::Channel>& channel,
+                           const std::string& token) {
   std::unique_ptr<v1::EventStoreService::Stub> stub =
       v1::EventStoreService::NewStub(channel);
   grpc::ClientContext context;
+  client::AddAuthorization(token, context);
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
   v1::GetEventsRequest request;
   request.set_customer(kCustomer);
@@ -41,6 +44,7 @@ TEST_CASE(
     "5000 connect and disconnect cycles leave no descriptors behind and the "
     "server serving") {
   EvstoredProcess server;
+  const std::string token = server.AdminToken();
   FeedModel model;
   {
     std::unique_ptr<client::Client> writer = server.Connect();
@@ -51,7 +55,7 @@ TEST_CASE(
   }
   // Warm up the server's threads and allocator with a few connections.
   for (int i = 0; i < 20; ++i)
-    REQUIRE(GetFirstEvent(FreshChannel(server)).ok());
+    REQUIRE(GetFirstEvent(FreshChannel(server), token).ok());
   absl::SleepFor(absl::Seconds(1));  // Until the server has closed them too.
   const size_t fds_baseline = OpenFdCount(server.pid());
   const size_t rss_baseline = server.RssBytes();
@@ -62,7 +66,7 @@ TEST_CASE(
     std::vector<std::shared_ptr<grpc::Channel>> open;
     for (int i = 0; i < 20; ++i) {
       open.push_back(FreshChannel(server));
-      REQUIRE(GetFirstEvent(open.back()).ok());
+      REQUIRE(GetFirstEvent(open.back(), token).ok());
     }
     CHECK(OpenFdCount(server.pid()) >= fds_baseline + 20);
   }
@@ -82,7 +86,7 @@ TEST_CASE(
           absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
     } else {
       ++calls;
-      failed_calls += !GetFirstEvent(channel).ok();
+      failed_calls += !GetFirstEvent(channel, token).ok();
     }
   }
   const absl::Duration churn_time = absl::Now() - start;

@@ -74,10 +74,7 @@ std::string EvstoredProcess::LogText() const {
 }
 
 std::string EvstoredProcess::AdminToken() const {
-  std::ifstream file(data_dir() + "/admin.token");
-  std::string token;
-  std::getline(file, token);
-  return token;
+  return server_->AdminToken();
 }
 
 std::unique_ptr<client::Client> EvstoredProcess::Connect() const {

@@ -25,7 +25,13 @@ TEST_CASE("evstored refuses appends to unknown customers by default") {
   absl::StatusOr<v1::AppendResponse> response = client->Append(request);
   REQUIRE(absl::IsNotFound(response.status()));
   CHECK_THAT(MessageOf(response.status()), Contains("does not exist"));
-  CHECK(FeedHead(*client, kOrsted) == 0);
+  // Reads of a customer that does not exist are NOT_FOUND too.
+  v1::ReadRequest read;
+  read.set_customer(kOrsted);
+  read.set_max_count(10);
+  const absl::Status read_status = client->ReadAll(read).status();
+  INFO(read_status.ToString());
+  CHECK(absl::IsNotFound(read_status));
   // A restart does not change that: nothing was created.
   server.Restart();
   client = server.Connect();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/authorization.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 #include "tests/integration/evstored_process.h"
 #include "tests/integration/test_events.h"
@@ -377,6 +378,7 @@ TEST_CASE(
   // Forwards over the raw stub, to see the batches.
   auto stub = v1::EventStoreService::NewStub(client->channel());
   grpc::ClientContext context;
+  client::AddAuthorization(server.AdminToken(), context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(60));
   const v1::ReadRequest request = FeedRead(0, kTotal + 100);

@@ -98,7 +98,8 @@ TEST_CASE(
     stalled.push_back(std::make_unique<client::Subscription>(
         channels[i % kConnections],
         SubscribeFrom(Customer(i % kCustomers), start),
-        client::SubscriptionOptions{.max_queued_messages = 1}));
+        client::SubscriptionOptions{.max_queued_messages = 1},
+        server.AdminToken()));
     absl::StatusOr<v1::SubscribeResponse> first =
         stalled.back()->Next(absl::Seconds(20));
     REQUIRE(first.ok());

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "client/authorization.h"
 #include "client/evstore_client.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 
@@ -48,14 +49,16 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
+  if (argc != 5) {
     return Fail(
-        "usage: evstore-stalling-client ADDRESS CUSTOMER APPEND_CUSTOMER");
+        "usage: evstore-stalling-client ADDRESS CUSTOMER APPEND_CUSTOMER "
+        "TOKEN");
   }
   const std::string customer = argv[2];
   const std::string append_customer = argv[3];
+  const std::string token = argv[4];
   absl::StatusOr<std::unique_ptr<evstore::client::Client>> client =
-      evstore::client::Client::Connect({.address = argv[1]});
+      evstore::client::Client::Connect({.address = argv[1], .token = token});
   if (!client.ok()) return Fail(client.status().ToString());
 
   std::vector<std::unique_ptr<evstore::client::Subscription>> subscriptions;
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<evstore::v1::EventStoreService::Stub> stub =
       evstore::v1::EventStoreService::NewStub((*client)->channel());
   grpc::ClientContext read_context;
+  evstore::client::AddAuthorization(token, read_context);
   evstore::v1::ReadRequest read;
   read.set_customer(customer);
   read.set_max_count(UINT64_MAX);

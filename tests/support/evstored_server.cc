@@ -140,6 +140,13 @@ std::string EvstoredServer::address() const {
   return absl::StrCat("127.0.0.1:", port_);
 }
 
+std::string EvstoredServer::AdminToken() const {
+  std::ifstream file(options_.data_dir + "/admin.token");
+  std::string token;
+  std::getline(file, token);
+  return token;
+}
+
 size_t EvstoredServer::RssBytes() const {
   std::ifstream status(absl::StrCat("/proc/", pid_, "/status"));
   std::string line;

@@ -64,6 +64,9 @@ class EvstoredServer {
   pid_t pid() const { return pid_; }
   const EvstoredServerOptions& options() const { return options_; }
   std::string log_path() const;
+  // The admin token evstored wrote to <data_dir>/admin.token on its first
+  // start ("" before that).
+  std::string AdminToken() const;
   // Resident memory of the running server in bytes (from /proc); 0 if
   // unknown.
   size_t RssBytes() const;

@@ -142,7 +142,8 @@ class TortureRun {
         return Finish(start);
       }
       absl::StatusOr<std::unique_ptr<client::Client>> client =
-          client::Client::Connect({.address = server_.address()});
+          client::Client::Connect(
+              {.address = server_.address(), .token = server_.AdminToken()});
       if (!client.ok()) {
         Fail(cycle, -1, client.status().ToString());
         return Finish(start);

@@ -35,6 +35,9 @@ TEST_CASE("the role policy allows exactly the documented calls") {
   const TokenRecord producer = Caller(TokenRole::kProducer, {});
   const TokenRecord producer_a = Caller(TokenRole::kProducer, {"a"});
   const TokenRecord consumer_a = Caller(TokenRole::kConsumer, {"a"});
+  // Never stored (ValidateTokenRecord refuses it), but an empty list must
+  // not read as "every customer" for a consumer.
+  const TokenRecord consumer_none = Caller(TokenRole::kConsumer, {});
   struct Row {
     const TokenRecord* caller;
     const char* caller_name;
@@ -67,6 +70,9 @@ TEST_CASE("the role policy allows exactly the documented calls") {
       {&consumer_a, "consumer of a", Operation::kSubscribe, "a", kOk},
       {&consumer_a, "consumer of a", Operation::kSubscribe, "b", kDenied},
       {&consumer_a, "consumer of a", Operation::kAdmin, "", kDenied},
+      {&consumer_none, "consumer of none", Operation::kRead, "b", kDenied},
+      {&consumer_none, "consumer of none", Operation::kGetEvents, "b", kDenied},
+      {&consumer_none, "consumer of none", Operation::kSubscribe, "b", kDenied},
   };
   for (const Row& row : rows) {
     INFO(row.caller_name << " operation " << static_cast<int>(row.operation)
@@ -106,8 +112,11 @@ TEST_CASE("authentication accepts only a live bearer token") {
   }
   REQUIRE(absl::IsUnauthenticated(authorizer.Authenticate(nullptr).status()));
 
+  REQUIRE(authorizer.Reauthenticate(record.hash).ok());
   REQUIRE((*log)->tokens().Revoke(AccessTokenId(record.hash)).ok());
   REQUIRE(absl::IsUnauthenticated(authorizer.Authenticate(&good).status()));
+  REQUIRE(
+      absl::IsUnauthenticated(authorizer.Reauthenticate(record.hash).status()));
 }
 
 TEST_CASE("a denial does not depend on what exists") {

@@ -92,6 +92,10 @@ TEST_CASE("an append to a customer that was never created is NOT_FOUND") {
   auto result = AppendSync(*log, OneStream("orsted-dk", "s", 2));
   REQUIRE(absl::IsNotFound(result.status()));
   REQUIRE(ReadAll(*log, "orsted-dk").empty());
+  // The server answers reads of it NOT_FOUND (the log itself reads empty).
+  const absl::Status exists = log->CheckCustomerExists("orsted-dk");
+  REQUIRE(absl::IsNotFound(exists));
+  REQUIRE(exists.message() == "customer \"orsted-dk\" does not exist");
   // Nothing was recorded: the customer can still be created.
   REQUIRE(CreateCustomerSync(*log, "orsted-dk").ok());
 }
@@ -140,6 +144,9 @@ TEST_CASE("auto_create_customers creates a customer with its first append") {
   REQUIRE(options.auto_create_customers);
   {
     auto log = Open(options);
+    // In development mode every name counts as existing (reads of unknown
+    // ones are empty).
+    REQUIRE(log->CheckCustomerExists("never-appended").ok());
     REQUIRE(AppendSync(*log, OneStream("orsted-dk", "s", 2)).ok());
     REQUIRE(absl::IsAlreadyExists(CreateCustomerSync(*log, "orsted-dk")));
   }
@@ -195,8 +202,13 @@ TEST_CASE("deleting a customer removes all of its data and nothing else") {
     auto log = Open(options);
     auto tail = log->Tail("b");
     REQUIRE(tail->head() == FeedPosition(11));
+    REQUIRE(log->CheckCustomerExists("b").ok());
     REQUIRE(DeleteCustomerSync(*log, "b").ok());
     REQUIRE(tail->closed());
+    // Its subscribers learn why (they end NOT_FOUND, not "shutting down").
+    REQUIRE(tail->close_reason() == FeedTail::CloseReason::kCustomerDeleted);
+    REQUIRE(absl::IsNotFound(log->CheckCustomerExists("b")));
+    REQUIRE(log->CheckCustomerExists("a").ok());
     REQUIRE(log->Head("b") == FeedPosition(0));
     REQUIRE(ReadAll(*log, "b").empty());
     REQUIRE(

@@ -100,5 +100,18 @@ TEST_CASE("closing wakes waiters and destroyed waiters are skipped") {
   tail.Close();
   REQUIRE(waiter->calls == 1);
   REQUIRE(tail.closed());
+  REQUIRE(tail.close_reason() == FeedTail::CloseReason::kLogClosing);
   REQUIRE(tail.AwaitAfter(FeedPosition(0), waiter));
+}
+
+TEST_CASE("a tail keeps the reason it was first closed for") {
+  FeedTail tail(FeedPosition(0), 10, 1 << 20);
+  auto waiter = std::make_shared<CountingWaiter>();
+  REQUIRE_FALSE(tail.AwaitAfter(FeedPosition(0), waiter));
+  tail.Close(FeedTail::CloseReason::kCustomerDeleted);
+  REQUIRE(waiter->calls == 1);
+  // The log closing later does not make a deleted customer's subscribers
+  // think the server is shutting down.
+  tail.Close();
+  REQUIRE(tail.close_reason() == FeedTail::CloseReason::kCustomerDeleted);
 }

@@ -1,27 +1,20 @@
 // The `evstore` command-line client against a real evstored: append from
 // arguments and from NDJSON on stdin, read, get, tail, and its exit codes.
-#include <fcntl.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/integration/evstored_process.h"
+#include "tests/integration/run_process.h"
 #include "tests/integration/test_events.h"
-
-extern char** environ;
 
 namespace evstore::testing {
 namespace {
@@ -31,88 +24,16 @@ using Catch::Matchers::StartsWith;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-struct CliResult {
-  int exit_code = -1;  // -1: killed after the timeout.
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using CliResult = ProcessResult;
 
 // Runs `evstore args...` with `input` on stdin, without any EVSTORE_*
 // variables in its environment. Kills it after `timeout`.
 CliResult RunCli(const std::vector<std::string>& args,
                  const std::string& input = "",
                  std::chrono::seconds timeout = std::chrono::seconds(20)) {
-  char dir_template[] = "/tmp/evstore-cli-XXXXXX";
-  REQUIRE(mkdtemp(dir_template) != nullptr);
-  const std::string dir = dir_template;
-  const std::string in_path = dir + "/stdin";
-  const std::string out_path = dir + "/stdout";
-  const std::string err_path = dir + "/stderr";
-  {
-    std::ofstream in(in_path, std::ios::binary);
-    in << input;
-  }
-  std::vector<std::string> argv_strings = {EvstoreCliPath()};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string(*e).rfind("EVSTORE_", 0) != 0) env_strings.emplace_back(*e);
-  }
-
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const int in_fd = open(in_path.c_str(), O_RDONLY);
-    const int out_fd =
-        open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err_fd =
-        open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in_fd < 0 || out_fd < 0 || err_fd < 0) _exit(126);
-    dup2(in_fd, STDIN_FILENO);
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
-    std::vector<char*> argv;
-    argv.reserve(argv_strings.size() + 1);
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    envp.reserve(env_strings.size() + 1);
-    for (std::string& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  CliResult result;
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool exited = false;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-  } else if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  }
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  std::remove(in_path.c_str());
-  std::remove(out_path.c_str());
-  std::remove(err_path.c_str());
-  rmdir(dir.c_str());
-  return result;
+  std::vector<std::string> argv = {EvstoreCliPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, {}, timeout, input);
 }
 
 // `evstore --address <server> --data_dir <its data dir> --customer

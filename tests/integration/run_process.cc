@@ -30,13 +30,19 @@ std::string ReadAndRemove(const std::string& path) {
 
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& environment,
-                         std::chrono::seconds timeout) {
+                         std::chrono::seconds timeout,
+                         const std::string& input) {
   REQUIRE(!argv.empty());
   char dir_template[] = "/tmp/evstore-run-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string dir = dir_template;
+  const std::string in_path = dir + "/stdin";
   const std::string out_path = dir + "/stdout";
   const std::string err_path = dir + "/stderr";
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << input;
+  }
 
   // Everything the child needs is prepared before fork().
   std::vector<std::string> argv_strings = argv;
@@ -57,7 +63,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    const int in_fd = open("/dev/null", O_RDONLY);
+    const int in_fd = open(in_path.c_str(), O_RDONLY);
     const int out_fd =
         open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err_fd =
@@ -87,6 +93,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   if (exited && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   result.out = ReadAndRemove(out_path);
   result.err = ReadAndRemove(err_path);
+  std::remove(in_path.c_str());
   rmdir(dir.c_str());
   return result;
 }

@@ -17,14 +17,15 @@ struct ProcessResult {
   std::string err;
 };
 
-// Runs `argv` (argv[0] is the program's path) with stdin from /dev/null and
+// Runs `argv` (argv[0] is the program's path) with `input` on stdin and
 // this process's environment minus every EVSTORE_* variable, plus
 // `environment` ("NAME=value"). Kills it with SIGKILL after `timeout`.
 // Fails the test when the process cannot be started.
 ProcessResult RunProcess(
     const std::vector<std::string>& argv,
     const std::vector<std::string>& environment = {},
-    std::chrono::seconds timeout = std::chrono::seconds(30));
+    std::chrono::seconds timeout = std::chrono::seconds(30),
+    const std::string& input = "");
 
 }  // namespace evstore::testing
 

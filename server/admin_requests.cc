@@ -66,6 +66,15 @@ absl::StatusOr<std::string> DecodePageToken(PageKind kind,
   return last;
 }
 
+absl::StatusOr<PageRequest> ParsePageRequest(PageKind kind, uint32_t page_size,
+                                             std::string_view page_token) {
+  absl::StatusOr<size_t> size = PageSize(page_size);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<std::string> after = DecodePageToken(kind, page_token);
+  if (!after.ok()) return after.status();
+  return PageRequest{.size = *size, .after = *std::move(after)};
+}
+
 absl::StatusOr<TokenRole> FromProto(v1::Role role) {
   switch (role) {
     case v1::ROLE_ADMIN:

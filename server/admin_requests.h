@@ -43,6 +43,15 @@ std::string EncodePageToken(PageKind kind, std::string_view last);
 absl::StatusOr<std::string> DecodePageToken(PageKind kind,
                                             std::string_view page_token);
 
+// A List call's page request: its size (PageSize) and the key after which
+// it starts (DecodePageToken); the first error of either.
+struct PageRequest {
+  size_t size = 0;
+  std::string after;
+};
+absl::StatusOr<PageRequest> ParsePageRequest(PageKind kind, uint32_t page_size,
+                                             std::string_view page_token);
+
 // ROLE_ADMIN/PRODUCER/CONSUMER; INVALID_ARGUMENT ("role: ...") for
 // ROLE_UNSPECIFIED and unknown values.
 absl::StatusOr<TokenRole> FromProto(v1::Role role);

@@ -118,14 +118,13 @@ grpc::ServerUnaryReactor* AdminService::ListCustomers(
   if (absl::StatusOr<std::string> caller = Admit(*context); !caller.ok()) {
     return Finish(reactor, caller.status());
   }
-  absl::StatusOr<size_t> page_size = PageSize(request->page_size());
-  if (!page_size.ok()) return Finish(reactor, page_size.status());
-  absl::StatusOr<std::string> after =
-      DecodePageToken(PageKind::kCustomers, request->page_token());
-  if (!after.ok()) return Finish(reactor, after.status());
+  absl::StatusOr<PageRequest> page = ParsePageRequest(
+      PageKind::kCustomers, request->page_size(), request->page_token());
+  if (!page.ok()) return Finish(reactor, page.status());
   // One more than a page tells whether another page follows.
-  std::vector<CustomerInfo> customers = log_->Customers(*after, *page_size + 1);
-  if (customers.size() > *page_size) {
+  std::vector<CustomerInfo> customers =
+      log_->Customers(page->after, page->size + 1);
+  if (customers.size() > page->size) {
     customers.pop_back();
     response->set_next_page_token(
         EncodePageToken(PageKind::kCustomers, customers.back().name));
@@ -218,11 +217,9 @@ grpc::ServerUnaryReactor* AdminService::ListTokens(
   if (absl::StatusOr<std::string> caller = Admit(*context); !caller.ok()) {
     return Finish(reactor, caller.status());
   }
-  absl::StatusOr<size_t> page_size = PageSize(request->page_size());
-  if (!page_size.ok()) return Finish(reactor, page_size.status());
-  absl::StatusOr<std::string> after =
-      DecodePageToken(PageKind::kTokens, request->page_token());
-  if (!after.ok()) return Finish(reactor, after.status());
+  absl::StatusOr<PageRequest> page = ParsePageRequest(
+      PageKind::kTokens, request->page_size(), request->page_token());
+  if (!page.ok()) return Finish(reactor, page.status());
   const std::string& customer = request->customer();
   if (!customer.empty()) {
     if (absl::Status s = ValidateCustomerName(customer); !s.ok()) {
@@ -233,13 +230,13 @@ grpc::ServerUnaryReactor* AdminService::ListTokens(
   // prefix).
   for (const TokenRecord& token : log_->tokens().List()) {
     const std::string id = AccessTokenId(token.hash);
-    if (id <= *after) continue;
+    if (id <= page->after) continue;
     if (!customer.empty() &&
         std::find(token.customers.begin(), token.customers.end(), customer) ==
             token.customers.end()) {
       continue;
     }
-    if (static_cast<size_t>(response->tokens_size()) == *page_size) {
+    if (static_cast<size_t>(response->tokens_size()) == page->size) {
       response->set_next_page_token(EncodePageToken(
           PageKind::kTokens,
           response->tokens(response->tokens_size() - 1).token_id()));

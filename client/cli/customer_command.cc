@@ -28,27 +28,28 @@ absl::StatusOr<std::string> CustomerArgument(const ParsedArgs& args) {
   return arguments[1];
 }
 
+// Prints the customer of `response`, or reports its error: exit code
+// kExitNotFound for a customer that does not exist.
+template <typename Response>
+int PrintCustomer(const absl::StatusOr<Response>& response) {
+  if (!response.ok()) {
+    const int exit_code = ReportRpcError(response.status());
+    return absl::IsNotFound(response.status()) ? kExitNotFound : exit_code;
+  }
+  WriteLine(CustomerToJson(response->customer()));
+  return kExitOk;
+}
+
 int RunCreate(const client::AdminClient& admin, const std::string& customer) {
   v1::CreateCustomerRequest request;
   request.set_customer(customer);
-  absl::StatusOr<v1::CreateCustomerResponse> response =
-      admin.CreateCustomer(request);
-  if (!response.ok()) return ReportRpcError(response.status());
-  WriteLine(CustomerToJson(response->customer()));
-  return kExitOk;
+  return PrintCustomer(admin.CreateCustomer(request));
 }
 
 int RunGet(const client::AdminClient& admin, const std::string& customer) {
   v1::GetCustomerRequest request;
   request.set_customer(customer);
-  absl::StatusOr<v1::GetCustomerResponse> response = admin.GetCustomer(request);
-  if (absl::IsNotFound(response.status())) {
-    ReportRpcError(response.status());
-    return kExitNotFound;
-  }
-  if (!response.ok()) return ReportRpcError(response.status());
-  WriteLine(CustomerToJson(response->customer()));
-  return kExitOk;
+  return PrintCustomer(admin.GetCustomer(request));
 }
 
 int RunList(const client::AdminClient& admin) {
@@ -112,15 +113,7 @@ int RunSetQuota(const client::AdminClient& admin, const std::string& customer,
   v1::SetCustomerQuotaRequest request;
   request.set_customer(customer);
   *request.mutable_quota() = quota;
-  absl::StatusOr<v1::SetCustomerQuotaResponse> response =
-      admin.SetCustomerQuota(request);
-  if (absl::IsNotFound(response.status())) {
-    ReportRpcError(response.status());
-    return kExitNotFound;
-  }
-  if (!response.ok()) return ReportRpcError(response.status());
-  WriteLine(CustomerToJson(response->customer()));
-  return kExitOk;
+  return PrintCustomer(admin.SetCustomerQuota(request));
 }
 
 int RunCustomer(const GlobalOptions& global, const ParsedArgs& args) {

@@ -24,12 +24,6 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-EvstoredProcessOptions ExplicitCustomers() {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  return options;
-}
-
 std::unique_ptr<client::AdminClient> ConnectAdmin(const EvstoredProcess& server,
                                                   const std::string& token) {
   absl::StatusOr<std::unique_ptr<client::AdminClient>> admin =
@@ -143,7 +137,7 @@ std::unique_ptr<client::Client> ConnectWith(const EvstoredProcess& server,
 }
 
 TEST_CASE("customers are created and described") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   const int64_t before = absl::ToUnixSeconds(absl::Now());
   absl::StatusOr<v1::CreateCustomerResponse> created =
@@ -179,7 +173,7 @@ TEST_CASE("customers are created and described") {
 }
 
 TEST_CASE("CreateCustomer and GetCustomer reject bad requests") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   MustCreateCustomer(*admin, kOrsted);
 
@@ -201,7 +195,7 @@ TEST_CASE("CreateCustomer and GetCustomer reject bad requests") {
 }
 
 TEST_CASE("customers are listed in id order one page at a time") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   const std::vector<std::string> names = {"c5", "c1", "c4", "c0",
                                           "c6", "c3", "c2"};
@@ -274,7 +268,7 @@ TEST_CASE("customers are listed in id order one page at a time") {
 }
 
 TEST_CASE("a delete without the right confirmation deletes nothing") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   auto client = server.Connect();
   MustCreateCustomer(*admin, kOrsted);
@@ -304,7 +298,7 @@ TEST_CASE("a delete without the right confirmation deletes nothing") {
 }
 
 TEST_CASE("deleting a customer removes its data and tokens and nothing else") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   auto client = server.Connect();
   MustCreateCustomer(*admin, kOrsted);
@@ -357,7 +351,7 @@ TEST_CASE("deleting a customer removes its data and tokens and nothing else") {
 }
 
 TEST_CASE("tokens are created and listed without their secrets") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   MustCreateCustomer(*admin, kOrsted);
   MustCreateCustomer(*admin, kGasum);
@@ -419,7 +413,7 @@ TEST_CASE("tokens are created and listed without their secrets") {
 }
 
 TEST_CASE("tokens are listed one page at a time by token id") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   for (int i = 0; i < 6; ++i) {
     MustCreateToken(*admin, TokenRequest(v1::ROLE_PRODUCER, {}));
@@ -454,7 +448,7 @@ TEST_CASE("tokens are listed one page at a time by token id") {
 }
 
 TEST_CASE("CreateToken rejects bad requests and creates nothing") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   MustCreateCustomer(*admin, kOrsted);
   MustCreateCustomer(*admin, kGasum);
@@ -502,7 +496,7 @@ TEST_CASE("CreateToken rejects bad requests and creates nothing") {
 }
 
 TEST_CASE("a revoked token is gone at once") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   MustCreateCustomer(*admin, kOrsted);
   const v1::CreateTokenResponse consumer =
@@ -541,7 +535,7 @@ TEST_CASE("a revoked token is gone at once") {
 }
 
 TEST_CASE("only admin tokens may use the Admin API") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto admin = ConnectAdmin(server);
   MustCreateCustomer(*admin, kOrsted);
   const v1::CreateTokenResponse producer =

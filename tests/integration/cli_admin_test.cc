@@ -16,12 +16,6 @@ namespace {
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
-EvstoredProcessOptions ExplicitCustomers() {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  return options;
-}
-
 // `evstore --address <server> --data_dir <its data dir> args...`: the admin
 // token comes from <data dir>/admin.token.
 CliRun AsAdmin(const EvstoredProcess& server, std::vector<std::string> args) {
@@ -62,7 +56,7 @@ bool HasValue(const std::vector<std::string>& values,
 }
 
 TEST_CASE("evstore sets up a customer with producer and consumer tokens") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
 
   CliRun run = AsAdmin(server, {"customer", "create", "orsted-dk"});
   INFO(Describe(run));
@@ -175,7 +169,7 @@ TEST_CASE("evstore sets up a customer with producer and consumer tokens") {
 }
 
 TEST_CASE("a token made by evstore token create is scriptable") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   // TOKEN=$(evstore token create --role admin) captures exactly the token.
   const CliRun created =
       AsAdmin(server, {"token", "create", "--role", "admin"});
@@ -193,7 +187,7 @@ TEST_CASE("a token made by evstore token create is scriptable") {
 }
 
 TEST_CASE("evstore customer and token reject bad input with clear errors") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   REQUIRE(AsAdmin(server, {"customer", "create", "orsted-dk"}).exit_code == 0);
   struct Case {
     std::vector<std::string> args;

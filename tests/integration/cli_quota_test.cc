@@ -40,9 +40,7 @@ google::protobuf::Struct QuotaOf(const CliRun& run) {
 }  // namespace
 
 TEST_CASE("evstore customer set-quota sets shows and clears a quota") {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  EvstoredProcess server(options);
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   REQUIRE(AsAdmin(server, {"customer", "create", "orsted-dk"}).exit_code == 0);
   CHECK(QuotaOf(AsAdmin(server, {"customer", "get", "orsted-dk"}))
             .fields()

@@ -37,6 +37,14 @@ struct EvstoredProcessOptions {
   std::string tls_client_ca_file = {};
   // TLS of the clients Connect() makes; nullopt: plaintext.
   std::optional<client::ClientTlsOptions> client_tls = std::nullopt;
+
+  // Production mode: customers exist only once created through the Admin
+  // API (auto_create_customers off).
+  static EvstoredProcessOptions ExplicitCustomers() {
+    EvstoredProcessOptions options;
+    options.auto_create_customers = false;
+    return options;
+  }
 };
 
 class EvstoredProcess {

@@ -12,14 +12,8 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-EvstoredProcessOptions ExplicitCustomers() {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  return options;
-}
-
 TEST_CASE("evstored refuses appends to unknown customers by default") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   auto client = server.Connect();
   const v1::AppendRequest request = SingleWrite(kOrsted, kNominations, 1, 1, 2);
   absl::StatusOr<v1::AppendResponse> response = client->Append(request);
@@ -40,7 +34,7 @@ TEST_CASE("evstored refuses appends to unknown customers by default") {
 }
 
 TEST_CASE("evstored with --auto_create_customers warns and creates customers") {
-  EvstoredProcessOptions options = ExplicitCustomers();
+  EvstoredProcessOptions options = EvstoredProcessOptions::ExplicitCustomers();
   options.extra_flags.emplace_back("--auto_create_customers");
   EvstoredProcess server(options);
   auto client = server.Connect();

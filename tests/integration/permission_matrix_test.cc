@@ -21,12 +21,6 @@ constexpr grpc::StatusCode OK = grpc::StatusCode::OK;
 constexpr grpc::StatusCode DENIED = grpc::StatusCode::PERMISSION_DENIED;
 constexpr grpc::StatusCode UNAUTH = grpc::StatusCode::UNAUTHENTICATED;
 
-EvstoredProcessOptions ExplicitCustomers() {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  return options;
-}
-
 // The RPCs of the table, each aimed at one customer.
 enum Rpc {
   kAppend,
@@ -137,7 +131,7 @@ struct World {
 };
 
 TEST_CASE("permission matrix: every RPC for every role") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   World world(server);
 
   struct Row {
@@ -235,7 +229,7 @@ std::vector<Outcome> AnswersAboutC(World& world,
 TEST_CASE(
     "a consumer of another customer cannot tell whether a customer stream or "
     "event exists") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   World world(server);
   const AuthorizationHeader& outsider = world.HeaderOf("consumer of B");
   const AuthorizationHeader& admin = world.HeaderOf("admin");

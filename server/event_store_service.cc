@@ -222,7 +222,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
       .encodings = &encodings_,
       .default_heartbeat_interval = options_.default_heartbeat_interval,
       .authorizer = &authorizer_};
-  return new SubscriptionReactor(env, *std::move(params),
+  return new SubscriptionReactor(context, env, *std::move(params),
                                  std::move(caller->hash), *std::move(slot));
 }
 

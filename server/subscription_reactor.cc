@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "base/mutex.h"
+#include "grpcpp/server_context.h"
 #include "server/proto_conversion.h"
 #include "server/status_mapping.h"
 #include "server/subscribe_wire_format.h"
@@ -77,11 +78,24 @@ grpc::Status ClosedTailStatus(const FeedTail& tail,
 // Because the token is unique, at most one write is ever in flight and
 // Finish is called exactly once, by the holder, after which the reactor is
 // never touched again (OnDone, which deletes it, can only follow Finish).
+//
+// A write stalled by a client that stopped reading may never complete, so
+// once access is lost and the write is still pending after
+// kStalledWriteGrace, the timer cancels the call (TryCancel; the write then
+// completes with ok=false). The call context is valid only until OnDone,
+// which follows Finish, so the cancel is decided under mu_ while step_ is
+// kWriting (Finish cannot have been called yet), and while it runs
+// (cancel_in_flight_) a Finish decided by another thread is stashed in
+// deferred_finish_ instead of executed; the timer thread executes it after
+// TryCancel has returned. TryCancel runs without mu_: gRPC may call
+// OnCancel (which takes mu_) inline.
 class Subscription final : public TailWaiter,
                            public HousekeepingTimer::Client,
                            public std::enable_shared_from_this<Subscription> {
  public:
-  Subscription(SubscriptionReactor* reactor, const SubscriptionEnv& env,
+  // `context` is the call's; it must stay valid until the reactor's OnDone.
+  Subscription(SubscriptionReactor* reactor,
+               grpc::CallbackServerContext* context, const SubscriptionEnv& env,
                SubscriptionParams params, std::string token_hash);
 
   // Registers with the timer and queues the first disk read. Call once,
@@ -143,15 +157,22 @@ class Subscription final : public TailWaiter,
   void EncodeBatch();
   // Makes outgoing_ control_message_.
   void EncodeControlMessage();
+  // Ends the subscription; returns the Finish to do, or nothing while a
+  // cancel is in flight (then it is stashed in deferred_finish_).
   Next FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Cancels the call if access is lost and a write has been pending for
+  // longer than kStalledWriteGrace. Timer thread; takes mu_.
+  void CancelStalledWrite(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
   Next StepLocked(Step step) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Why the subscription must end at the next step (cancelled, token
   // revoked, customer deleted), if it must.
   std::optional<grpc::Status> EndingLocked() const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // OK while the token is live and the customer exists; otherwise the
-  // status the subscription ends with. Memory only.
-  grpc::Status CheckAccess() const;
+  // OK while the token is live, the customer exists and `tail` (the
+  // subscription's, null before the first read) is open; otherwise the
+  // status the subscription ends with. The tail catches a delete even when
+  // the customer was created again since. Memory only.
+  grpc::Status CheckAccess(const FeedTail* tail) const;
   bool HeartbeatDueLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return now - last_write_ >= heartbeat_interval_;
@@ -166,6 +187,9 @@ class Subscription final : public TailWaiter,
   const bool start_at_end_;
   const std::shared_ptr<EventEncodingCache> encodings_;
   const std::string token_hash_;
+  // The call's context: only touched by CancelStalledWrite (see the class
+  // comment for why it is still valid then).
+  grpc::CallbackServerContext* const context_;
 
   // The message being built or written, and what it is built from. Only the
   // token holder touches them (and gRPC, while step_ == kWriting), so they
@@ -192,10 +216,20 @@ class Subscription final : public TailWaiter,
   bool caught_up_due_ ABSL_GUARDED_BY(mu_) = false;
   bool caught_up_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  // Set when the access check failed: the status to end with.
+  // Set when the access check failed (or found the tail closed): the status
+  // to end with.
   std::optional<grpc::Status> access_lost_ ABSL_GUARDED_BY(mu_);
   // When the timer checks access next.
   absl::Time next_access_check_ ABSL_GUARDED_BY(mu_);
+  // When the timer cancels the call if the write pending when access was
+  // lost has not completed by then.
+  absl::Time stalled_write_deadline_ ABSL_GUARDED_BY(mu_);
+  // CancelStalledWrite decided to cancel the call (it does so only once).
+  bool cancel_requested_ ABSL_GUARDED_BY(mu_) = false;
+  // TryCancel is running: Finish must wait (see the class comment).
+  bool cancel_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // The Finish decided while cancel_in_flight_.
+  std::optional<Next> deferred_finish_ ABSL_GUARDED_BY(mu_);
   // An AwaitAfter registration is pending in the tail. Kept so that waiting
   // again (after a heartbeat) does not pile up registrations.
   bool waiter_registered_ ABSL_GUARDED_BY(mu_) = false;
@@ -204,6 +238,7 @@ class Subscription final : public TailWaiter,
 };
 
 Subscription::Subscription(SubscriptionReactor* reactor,
+                           grpc::CallbackServerContext* context,
                            const SubscriptionEnv& env,
                            SubscriptionParams params, std::string token_hash)
     : env_(env),
@@ -216,6 +251,7 @@ Subscription::Subscription(SubscriptionReactor* reactor,
       start_at_end_(params.start_at_end),
       encodings_(env.encodings->ForCustomer(customer_)),
       token_hash_(std::move(token_hash)),
+      context_(context),
       reactor_(reactor),
       delivered_(params.start_after),
       next_access_check_(absl::Now() + kAccessCheckInterval),
@@ -436,8 +472,11 @@ void Subscription::EncodeControlMessage() {
 
 Subscription::Next Subscription::FinishLocked(grpc::Status status) {
   step_ = Step::kFinished;
-  return Next::Of(Next::Kind::kFinish, std::exchange(reactor_, nullptr),
-                  std::move(status));
+  Next finish = Next::Of(Next::Kind::kFinish, std::exchange(reactor_, nullptr),
+                         std::move(status));
+  if (!cancel_in_flight_) return finish;
+  deferred_finish_ = std::move(finish);
+  return Next{};
 }
 
 std::optional<grpc::Status> Subscription::EndingLocked() const {
@@ -445,7 +484,10 @@ std::optional<grpc::Status> Subscription::EndingLocked() const {
   return access_lost_;
 }
 
-grpc::Status Subscription::CheckAccess() const {
+grpc::Status Subscription::CheckAccess(const FeedTail* tail) const {
+  if (tail != nullptr && tail->closed()) {
+    return ClosedTailStatus(*tail, customer_);
+  }
   if (absl::Status exists = env_.log->CheckCustomerExists(customer_);
       !exists.ok()) {
     return ToGrpcStatus(exists);
@@ -510,21 +552,28 @@ void Subscription::OnFeedAdvanced() {
 }
 
 void Subscription::OnTick(absl::Time now) {
+  CancelStalledWrite(now);
   bool check_access;
+  std::shared_ptr<FeedTail> tail;
   {
     MutexLock lock(&mu_);
     check_access =
         !access_lost_ && step_ != Step::kFinished && now >= next_access_check_;
-    if (check_access) next_access_check_ = now + kAccessCheckInterval;
+    if (check_access) {
+      next_access_check_ = now + kAccessCheckInterval;
+      tail = tail_;
+    }
   }
   if (check_access) {
-    grpc::Status access = CheckAccess();
+    grpc::Status access = CheckAccess(tail.get());
     if (!access.ok()) {
       Next next;
       {
         MutexLock lock(&mu_);
         access_lost_ = std::move(access);
-        // Any other holder of the token sees access_lost_ at its next step.
+        // Any other holder of the token sees access_lost_ at its next step;
+        // a pending write gets kStalledWriteGrace to complete.
+        stalled_write_deadline_ = now + kStalledWriteGrace;
         if (step_ != Step::kWaiting) return;
         next = FinishLocked(*access_lost_);
       }
@@ -542,6 +591,35 @@ void Subscription::OnTick(absl::Time now) {
   QueueLiveFetch();
 }
 
+void Subscription::CancelStalledWrite(absl::Time now) {
+  {
+    MutexLock lock(&mu_);
+    if (!access_lost_ || step_ != Step::kWriting || cancel_requested_ ||
+        now < stalled_write_deadline_) {
+      return;
+    }
+    // gRPC holds the token, so Finish has not been called and the context
+    // is valid; until cancel_in_flight_ is cleared, no Finish runs.
+    cancel_requested_ = true;
+    cancel_in_flight_ = true;
+  }
+  spdlog::debug(
+      "subscription of {} lost access while a write is stalled; cancelling "
+      "the call",
+      customer_);
+  context_->TryCancel();
+  Next next;
+  {
+    MutexLock lock(&mu_);
+    cancel_in_flight_ = false;
+    if (deferred_finish_) {
+      next = *std::move(deferred_finish_);
+      deferred_finish_.reset();
+    }
+  }
+  Do(std::move(next));
+}
+
 void Subscription::QueueLiveFetch() {
   const bool queued = env_.live_pool->Schedule([self = shared_from_this()] {
     self->Do(Next::Of(Next::Kind::kLiveFetch));
@@ -556,12 +634,13 @@ void Subscription::QueueLiveFetch() {
   Do(std::move(next));
 }
 
-SubscriptionReactor::SubscriptionReactor(const SubscriptionEnv& env,
+SubscriptionReactor::SubscriptionReactor(grpc::CallbackServerContext* context,
+                                         const SubscriptionEnv& env,
                                          SubscriptionParams params,
                                          std::string token_hash,
                                          SubscriptionSlot slot)
-    : subscription_(std::make_shared<Subscription>(this, env, std::move(params),
-                                                   std::move(token_hash))),
+    : subscription_(std::make_shared<Subscription>(
+          this, context, env, std::move(params), std::move(token_hash))),
       slot_(std::move(slot)) {
   subscription_->Start();
 }

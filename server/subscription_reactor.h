@@ -22,8 +22,12 @@
 //   timer, memory only): the call ends with UNAUTHENTICATED once the
 //   subscriber's token is revoked and with NOT_FOUND once the customer is
 //   deleted (also at once, when the customer's tail is closed by the
-//   delete). A subscriber whose client stopped reading ends at its next
-//   write completion (its one pending write holds the token).
+//   delete; the check also sees the closed tail, so a delete counts even
+//   if the customer was created again since). A subscriber whose client
+//   stopped reading (its one write pending, e.g. held by HTTP/2 flow
+//   control) is cancelled instead (TryCancel) once that write is still
+//   pending kStalledWriteGrace after the check failed: its client then sees
+//   CANCELLED, not the access status.
 // - No reaction blocks: disk reads run on the disk pool; the commit thread
 //   and the housekeeping timer only flip a flag and queue a fetch.
 #ifndef EVSTORE_SERVER_SUBSCRIPTION_REACTOR_H_
@@ -33,6 +37,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/authorizer.h"
@@ -68,6 +73,12 @@ struct SubscriptionEnv {
 // housekeeping tick.
 inline constexpr absl::Duration kAccessCheckInterval = absl::Milliseconds(250);
 
+// How long a write pending when access was lost may take before the call is
+// cancelled (TryCancel). Healthy clients complete it well within this and see
+// UNAUTHENTICATED / NOT_FOUND; stalled ones never would. Revoke-to-end stays
+// under one second: kAccessCheckInterval + kStalledWriteGrace + two ticks.
+inline constexpr absl::Duration kStalledWriteGrace = absl::Milliseconds(250);
+
 // The state machine behind a SubscriptionReactor (defined in the .cc file).
 // It is owned by shared_ptr so that the FeedTail (weak_ptr), the timer
 // (weak_ptr) and queued pool tasks can refer to it safely after the reactor
@@ -81,9 +92,12 @@ class SubscriptionReactor final
  public:
   // Starts the subscription at once, for the caller whose token has the
   // hash `token_hash` (already authorized to subscribe to the customer).
-  // Deletes itself in OnDone, which releases `slot` (the customer's
-  // subscription quota) on every way the call ends.
-  SubscriptionReactor(const SubscriptionEnv& env, SubscriptionParams params,
+  // `context` is the call's (valid until OnDone, as gRPC guarantees); it is
+  // used to cancel a stalled call that lost access. Deletes itself in
+  // OnDone, which releases `slot` (the customer's subscription quota) on
+  // every way the call ends.
+  SubscriptionReactor(grpc::CallbackServerContext* context,
+                      const SubscriptionEnv& env, SubscriptionParams params,
                       std::string token_hash, SubscriptionSlot slot);
 
   void OnWriteDone(bool ok) override;

@@ -1,15 +1,21 @@
 // Revoking a token and deleting a customer take effect on calls that are
 // already open: subscriptions end (UNAUTHENTICATED within about a second;
 // NOT_FOUND for a deleted customer) and append sessions refuse later
-// appends.
+// appends. A subscriber whose client stopped reading (its server write held
+// by HTTP/2 flow control) is ended too: the server cancels its call.
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/admin_client.h"
 #include "client/append_session.h"
 #include "client/evstore_client.h"
 #include "client/subscription.h"
@@ -66,6 +72,84 @@ absl::Status AwaitEnd(client::Subscription& subscription, absl::Time* ended) {
   }
   *ended = absl::Now();
   return absl::DeadlineExceededError("the subscription did not end");
+}
+
+// Appends this much to a feed for the stalled subscribers: far more than the
+// HTTP/2 flow-control windows and the socket buffers between server and
+// client hold, so that a subscriber that stops reading leaves a server write
+// pending.
+constexpr int kFillAppends = 48;
+constexpr int kFillEventsPerAppend = 128;
+constexpr size_t kFillEventBytes = size_t{4}
+                                   << 10;  // 48 x 128 x 4 KiB = 24 MiB
+
+void FillFeed(const client::Client& client, const std::string& customer) {
+  const std::string data =
+      R"({"pad":")" + std::string(kFillEventBytes, 'x') + R"("})";
+  for (int i = 0; i < kFillAppends; ++i) {
+    v1::AppendRequest request = SingleWrite(
+        customer, kStream, /*series=*/77,
+        static_cast<uint64_t>(i) * kFillEventsPerAppend, kFillEventsPerAppend);
+    for (v1::ProposedEvent& event :
+         *request.mutable_writes(0)->mutable_events()) {
+      event.set_data(data);
+    }
+    MustAppend(client, request);
+  }
+}
+
+// Allows `customer` one open subscription: whether a new one is admitted
+// shows whether the server has ended the one holding the slot.
+void LimitToOneSubscription(const EvstoredProcess& server,
+                            const std::string& customer) {
+  auto admin = client::AdminClient::Connect(
+      {.address = server.address(), .token = server.AdminToken()});
+  REQUIRE(admin.ok());
+  v1::SetCustomerQuotaRequest request;
+  request.set_customer(customer);
+  request.mutable_quota()->set_max_subscriptions(1);
+  const auto set = (*admin)->SetCustomerQuota(request);
+  INFO(set.status().ToString());
+  REQUIRE(set.ok());
+}
+
+// A subscription of `customer` from the start that takes one message and
+// then stops reading: its client queues at most one message, so the rest of
+// the feed (FillFeed) leaves the server's write pending. Gives the server a
+// second to fill the windows.
+std::unique_ptr<client::Subscription> StalledSubscription(
+    const client::Client& client, const std::string& customer) {
+  v1::SubscribeRequest request;
+  request.set_customer(customer);
+  std::unique_ptr<client::Subscription> subscription =
+      client.Subscribe(request, {.max_queued_messages = 1});
+  absl::StatusOr<v1::SubscribeResponse> first =
+      subscription->Next(absl::Seconds(20));
+  INFO(first.status().ToString());
+  REQUIRE(first.ok());
+  REQUIRE(first->has_events());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  return subscription;
+}
+
+// Polls until `client` may open a subscription of `customer` (limited to
+// one), i.e. until the server has ended the one holding its slot. Returns
+// when, or nullopt if that did not happen within kEndDeadline.
+std::optional<absl::Time> AwaitFreeSlot(const client::Client& client,
+                                        const std::string& customer) {
+  v1::SubscribeRequest request;
+  request.set_customer(customer);
+  const absl::Time deadline = absl::Now() + kEndDeadline;
+  while (absl::Now() < deadline) {
+    std::unique_ptr<client::Subscription> probe = client.Subscribe(request);
+    absl::StatusOr<v1::SubscribeResponse> first =
+        probe->Next(absl::Seconds(20));
+    if (first.ok()) return absl::Now();
+    INFO(first.status().ToString());
+    REQUIRE(absl::IsResourceExhausted(first.status()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
 }
 
 TEST_CASE("revoking a token ends its open subscriptions and append sessions") {
@@ -184,6 +268,58 @@ TEST_CASE("deleting a customer ends its subscriptions with NOT_FOUND") {
     got_event = message->has_events();
   }
   CHECK(got_event);
+}
+
+TEST_CASE("revoking the token of a stalled subscriber ends its call") {
+  EvstoredProcess server(ExplicitCustomers());
+  AdminCalls admin(server);
+  admin.CreateCustomer(kA);
+  const AdminCalls::Token consumer = admin.CreateToken(v1::ROLE_CONSUMER, {kA});
+  auto admin_client = ConnectWith(server, server.AdminToken());
+  FillFeed(*admin_client, kA);
+  LimitToOneSubscription(server, kA);
+  auto consumer_client = ConnectWith(server, consumer.secret);
+  std::unique_ptr<client::Subscription> stalled =
+      StalledSubscription(*consumer_client, kA);
+
+  const absl::Time revoked = absl::Now();
+  admin.RevokeToken(consumer.id);
+  const std::optional<absl::Time> freed = AwaitFreeSlot(*admin_client, kA);
+  REQUIRE(freed.has_value());
+  std::printf("revoke-to-end of a stalled subscription: %.0f ms\n",
+              absl::ToDoubleMilliseconds(*freed - revoked));
+  // The client learns it once it reads again: the call was cancelled.
+  absl::Time ended;
+  const absl::Status end = AwaitEnd(*stalled, &ended);
+  INFO(end.ToString());
+  CHECK((absl::IsCancelled(end) || absl::IsUnauthenticated(end)));
+}
+
+TEST_CASE("deleting the customer of a stalled subscriber ends its call") {
+  EvstoredProcess server(ExplicitCustomers());
+  AdminCalls admin(server);
+  admin.CreateCustomer(kA);
+  auto admin_client = ConnectWith(server, server.AdminToken());
+  FillFeed(*admin_client, kA);
+  LimitToOneSubscription(server, kA);
+  auto stalled_client = ConnectWith(server, server.AdminToken());
+  std::unique_ptr<client::Subscription> stalled =
+      StalledSubscription(*stalled_client, kA);
+
+  const absl::Time deleted = absl::Now();
+  admin.DeleteCustomer(kA);
+  // The customer again, empty, with the same limit: the stalled call of
+  // its predecessor still holds the slot until the server ends it.
+  admin.CreateCustomer(kA);
+  LimitToOneSubscription(server, kA);
+  const std::optional<absl::Time> freed = AwaitFreeSlot(*admin_client, kA);
+  REQUIRE(freed.has_value());
+  std::printf("delete-to-end of a stalled subscription: %.0f ms\n",
+              absl::ToDoubleMilliseconds(*freed - deleted));
+  absl::Time ended;
+  const absl::Status end = AwaitEnd(*stalled, &ended);
+  INFO(end.ToString());
+  CHECK((absl::IsCancelled(end) || absl::IsNotFound(end)));
 }
 
 }  // namespace

@@ -31,12 +31,6 @@ constexpr char kStream[] = "contract/DS000068/nominations";
 // Generous: the contract is "within one second"; the machine is noisy.
 constexpr absl::Duration kEndDeadline = absl::Seconds(5);
 
-EvstoredProcessOptions ExplicitCustomers() {
-  EvstoredProcessOptions options;
-  options.auto_create_customers = false;
-  return options;
-}
-
 std::unique_ptr<client::Client> ConnectWith(const EvstoredProcess& server,
                                             const std::string& token) {
   auto client =
@@ -153,7 +147,7 @@ std::optional<absl::Time> AwaitFreeSlot(const client::Client& client,
 }
 
 TEST_CASE("revoking a token ends its open subscriptions and append sessions") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   AdminCalls admin(server);
   admin.CreateCustomer(kA);
   const AdminCalls::Token consumer = admin.CreateToken(v1::ROLE_CONSUMER, {kA});
@@ -212,7 +206,7 @@ TEST_CASE("revoking a token ends its open subscriptions and append sessions") {
 }
 
 TEST_CASE("deleting a customer ends its subscriptions with NOT_FOUND") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   AdminCalls admin(server);
   admin.CreateCustomer(kA);
   admin.CreateCustomer(kOrsted);
@@ -271,7 +265,7 @@ TEST_CASE("deleting a customer ends its subscriptions with NOT_FOUND") {
 }
 
 TEST_CASE("revoking the token of a stalled subscriber ends its call") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   AdminCalls admin(server);
   admin.CreateCustomer(kA);
   const AdminCalls::Token consumer = admin.CreateToken(v1::ROLE_CONSUMER, {kA});
@@ -296,7 +290,7 @@ TEST_CASE("revoking the token of a stalled subscriber ends its call") {
 }
 
 TEST_CASE("deleting the customer of a stalled subscriber ends its call") {
-  EvstoredProcess server(ExplicitCustomers());
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
   AdminCalls admin(server);
   admin.CreateCustomer(kA);
   auto admin_client = ConnectWith(server, server.AdminToken());

@@ -12,6 +12,9 @@ PACKAGES=(
   # their certificates with the openssl command.
   libssl-dev openssl
   clang-format clang-tidy
+  # promtool (`promtool check metrics`) for the metrics test; the package is
+  # the whole Prometheus server (~95 MB installed), there is no smaller one.
+  prometheus
   # Fuzzing (libFuzzer) and the sanitizer builds.
   clang libclang-rt-14-dev
 )

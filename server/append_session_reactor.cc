@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/proto_conversion.h"
 #include "server/retry_hint.h"
 #include "server/status_mapping.h"
@@ -48,18 +49,17 @@ void AppendSessionRegistry::ShutdownAll() {
   for (AppendSessionReactor* session : sessions_) session->BeginShutdown();
 }
 
-AppendSessionReactor::AppendSessionReactor(EventLog* log,
-                                           const RequestLimits& limits,
-                                           QuotaEnforcer* quotas,
-                                           AppendSessionRegistry* registry,
-                                           const Authorizer* authorizer,
-                                           std::string token_hash)
+AppendSessionReactor::AppendSessionReactor(
+    EventLog* log, const RequestLimits& limits, QuotaEnforcer* quotas,
+    AppendSessionRegistry* registry, const Authorizer* authorizer,
+    std::string token_hash, ServerMetrics* metrics)
     : log_(log),
       limits_(limits),
       quotas_(quotas),
       registry_(registry),
       authorizer_(authorizer),
-      token_hash_(std::move(token_hash)) {
+      token_hash_(std::move(token_hash)),
+      metrics_(metrics) {
   const bool registered = registry_->Add(this);
   MutexLock lock(&mu_);
   if (!registered) shutting_down_ = true;
@@ -75,6 +75,7 @@ void AppendSessionReactor::OnReadDone(bool ok) {
     MaybeFinishLocked();
     return;
   }
+  const absl::Time received = absl::Now();
   // No read is in flight now, so request_ is free to take.
   v1::AppendSessionRequest request;
   request.Swap(&request_);
@@ -137,9 +138,10 @@ void AppendSessionReactor::OnReadDone(bool ok) {
   // The callback may run before AppendMany returns, and concurrently with
   // itself; nothing below touches this.
   log_->AppendMany(std::move(batches),
-                   [this, correlation_ids = std::move(correlation_ids)](
-                       std::vector<IndexedAppendResult> outcomes) {
-                     OnAppendsDone(correlation_ids, std::move(outcomes));
+                   [this, correlation_ids = std::move(correlation_ids),
+                    received](std::vector<IndexedAppendResult> outcomes) {
+                     OnAppendsDone(correlation_ids, received,
+                                   std::move(outcomes));
                    });
 }
 
@@ -153,9 +155,23 @@ void AppendSessionReactor::RejectAll(const v1::AppendSessionRequest& request,
   Reply(std::move(results));
 }
 
+void AppendSessionReactor::CountResults(
+    const std::vector<v1::AppendSessionResult>& results) {
+  if (metrics_ == nullptr) return;
+  for (const v1::AppendSessionResult& result : results) {
+    metrics_->RecordAppendResult(
+        result.has_error()
+            ? static_cast<grpc::StatusCode>(result.error().code())
+            : grpc::StatusCode::OK);
+  }
+}
+
 void AppendSessionReactor::OnAppendsDone(
-    const std::vector<uint64_t>& correlation_ids,
+    const std::vector<uint64_t>& correlation_ids, absl::Time received,
     std::vector<IndexedAppendResult> outcomes) {
+  if (metrics_ != nullptr) {
+    metrics_->RecordAppendLatency(absl::Now() - received, outcomes.size());
+  }
   std::vector<v1::AppendSessionResult> results;
   results.reserve(outcomes.size());
   for (IndexedAppendResult& outcome : outcomes) {
@@ -168,6 +184,7 @@ void AppendSessionReactor::OnAppendsDone(
       results.push_back(ErrorResult(correlation_id, outcome.result.status()));
     }
   }
+  CountResults(results);
   bool destroy;
   {
     MutexLock lock(&mu_);
@@ -186,6 +203,7 @@ void AppendSessionReactor::OnAppendsDone(
 }
 
 void AppendSessionReactor::Reply(std::vector<v1::AppendSessionResult> results) {
+  CountResults(results);
   MutexLock lock(&mu_);
   if (finished_ || broken_) {
     unanswered_ -= results.size();

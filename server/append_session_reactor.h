@@ -10,10 +10,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
 #include "base/mutex.h"
 #include "evstore/v1/evstore.pb.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/authorizer.h"
+#include "server/metrics/server_metrics.h"
 #include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "storage/event_log.h"
@@ -87,13 +89,15 @@ class AppendSessionReactor final
   static constexpr size_t kMaxAppendsPerMessage = 256;
 
   // Starts reading at once, for the caller whose token has the hash
-  // `token_hash`. `log`, `quotas`, `registry` and `authorizer` must outlive
-  // the reactor. Each append is authorized, validated, then admitted by
-  // `quotas`, then queued; a rejected one is answered with its error (and,
-  // over a rate quota, AppendError.retry_after_ms).
+  // `token_hash`. `log`, `quotas`, `registry`, `authorizer` and `metrics`
+  // (null: no metrics) must outlive the reactor. Each append is authorized,
+  // validated, then admitted by `quotas`, then queued; a rejected one is
+  // answered with its error (and, over a rate quota,
+  // AppendError.retry_after_ms).
   AppendSessionReactor(EventLog* log, const RequestLimits& limits,
                        QuotaEnforcer* quotas, AppendSessionRegistry* registry,
-                       const Authorizer* authorizer, std::string token_hash);
+                       const Authorizer* authorizer, std::string token_hash,
+                       ServerMetrics* metrics);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -108,8 +112,12 @@ class AppendSessionReactor final
 
   // Answers the appends of one message whose outcomes arrived together;
   // `correlation_ids` maps an outcome's index to its append.
+  // `received`: when the message carrying them was read.
   void OnAppendsDone(const std::vector<uint64_t>& correlation_ids,
+                     absl::Time received,
                      std::vector<IndexedAppendResult> outcomes);
+  // Counts each result's code in metrics_ (when set).
+  void CountResults(const std::vector<v1::AppendSessionResult>& results);
   // Queues results and writes them when the stream is free.
   void Reply(std::vector<v1::AppendSessionResult> results);
   // Answers every append of `request` with `why`.
@@ -127,6 +135,7 @@ class AppendSessionReactor final
   AppendSessionRegistry* const registry_;
   const Authorizer* const authorizer_;
   const std::string token_hash_;
+  ServerMetrics* const metrics_;
 
   // The buffer of the read in flight; touched only by the read's owner.
   v1::AppendSessionRequest request_;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
 #include "server/call_authorization.h"
 #include "server/proto_conversion.h"
 #include "server/read_reactor.h"
@@ -61,34 +62,42 @@ void EventStoreService::BeginShutdown() { sessions_.ShutdownAll(); }
 grpc::ServerUnaryReactor* EventStoreService::Append(
     grpc::CallbackServerContext* context, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
+  const absl::Time received = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  ServerMetrics* const metrics = options_.metrics;
+  auto finish = [reactor, metrics](grpc::Status status) {
+    if (metrics != nullptr) metrics->RecordAppendResult(status.error_code());
+    reactor->Finish(std::move(status));
+  };
   if (absl::StatusOr<TokenRecord> caller = AuthorizeCall(
           authorizer_, *context, Operation::kAppend, request->customer());
       !caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
   absl::StatusOr<AppendBatch> batch = ToAppendBatch(*request, options_.limits);
   if (!batch.ok()) {
-    reactor->Finish(ToGrpcStatus(batch.status()));
+    finish(ToGrpcStatus(batch.status()));
     return reactor;
   }
   if (absl::Status admitted = quotas_.AdmitAppend(*batch); !admitted.ok()) {
     AddRetryAfterTrailer(admitted, context);
-    reactor->Finish(ToGrpcStatus(admitted));
+    finish(ToGrpcStatus(admitted));
     return reactor;
   }
   // The call (with `response`) lives until Finish, even when the client
   // cancels meanwhile, so the callback may use both.
-  log_->Append(*std::move(batch),
-               [reactor, response](absl::StatusOr<AppendResult> result) {
-                 if (!result.ok()) {
-                   reactor->Finish(ToGrpcStatus(result.status()));
-                   return;
-                 }
-                 ToProto(*result, response);
-                 reactor->Finish(grpc::Status::OK);
-               });
+  log_->Append(*std::move(batch), [finish, response, metrics, received](
+                                      absl::StatusOr<AppendResult> result) {
+    if (metrics != nullptr)
+      metrics->RecordAppendLatency(absl::Now() - received);
+    if (!result.ok()) {
+      finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    ToProto(*result, response);
+    finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
@@ -103,7 +112,8 @@ EventStoreService::AppendSession(grpc::CallbackServerContext* context) {
         ToGrpcStatus(caller.status()));
   }
   return new AppendSessionReactor(log_, options_.limits, &quotas_, &sessions_,
-                                  &authorizer_, std::move(caller->hash));
+                                  &authorizer_, std::move(caller->hash),
+                                  options_.metrics);
 }
 
 grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
@@ -221,7 +231,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
       .timer = timer_,
       .encodings = &encodings_,
       .default_heartbeat_interval = options_.default_heartbeat_interval,
-      .authorizer = &authorizer_};
+      .authorizer = &authorizer_,
+      .metrics = options_.metrics};
   return new SubscriptionReactor(context, env, *std::move(params),
                                  std::move(caller->hash), *std::move(slot));
 }

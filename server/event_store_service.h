@@ -18,6 +18,7 @@
 #include "server/authorizer.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
+#include "server/metrics/server_metrics.h"
 #include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
@@ -45,6 +46,9 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
     RequestLimits limits;
     // For subscriptions that leave heartbeat_interval_ms at 0.
     absl::Duration default_heartbeat_interval = absl::Seconds(5);
+    // Where append results and subscriptions are counted; null: nowhere.
+    // Must outlive the service.
+    ServerMetrics* metrics = nullptr;
   };
 
   // Every pointer must outlive the service and every call it served: stop

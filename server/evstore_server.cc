@@ -53,8 +53,12 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
       MakeServerCredentials(config);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<EvstoreServer> server(new EvstoreServer());
+  if (!config.metrics_address.empty()) {
+    server->metrics_ = std::make_shared<ServerMetrics>();
+  }
 
   EventLogOptions log_options;
+  log_options.metrics_sink = server->metrics_.get();
   log_options.data_dir = config.data_dir;
   log_options.durability = config.durability;
   log_options.auto_create_customers = config.auto_create_customers;
@@ -67,6 +71,13 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
                      "\": ", log.status().message()));
   }
   server->log_ = *std::move(log);
+  if (server->metrics_ != nullptr) {
+    server->metrics_->AttachLog(server->log_.get());
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(config.metrics_address, server->metrics_);
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_endpoint_ = *std::move(endpoint);
+  }
   absl::StatusOr<std::optional<std::string>> admin_token = BootstrapAdminToken(
       config.data_dir, server->log_->tokens(), absl::ToUnixMicros(absl::Now()));
   if (!admin_token.ok()) return admin_token.status();
@@ -87,7 +98,8 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
       server->timer_.get(),
       EventStoreService::Options{
           .limits = config.limits,
-          .default_heartbeat_interval = config.heartbeat_interval});
+          .default_heartbeat_interval = config.heartbeat_interval,
+          .metrics = server->metrics_.get()});
   server->admin_service_ = std::make_unique<AdminService>(
       server->log_.get(), server->disk_pool_.get());
 
@@ -136,6 +148,7 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  if (metrics_ != nullptr) metrics_->DetachLog();
   if (health_reporter_ != nullptr) health_reporter_->Stop();
   if (grpc_server_ != nullptr && grpc_server_->GetHealthCheckService()) {
     grpc_server_->GetHealthCheckService()->Shutdown();

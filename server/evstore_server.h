@@ -13,6 +13,8 @@
 #include "server/admin_service.h"
 #include "server/event_store_service.h"
 #include "server/housekeeping_timer.h"
+#include "server/metrics/metrics_endpoint.h"
+#include "server/metrics/server_metrics.h"
 #include "server/server_config.h"
 #include "server/worker_pool.h"
 #include "server/write_health_reporter.h"
@@ -23,12 +25,13 @@ namespace evstore::server {
 class EvstoreServer {
  public:
   // Opens the log in config.data_dir and starts serving on config.listen,
-  // over TLS when config has TLS files (see tls_credentials.h).
+  // over TLS when config has TLS files (see tls_credentials.h), and the
+  // Prometheus metrics on config.metrics_address unless it is empty.
   // Errors: FAILED_PRECONDITION naming the flag and file for an unreadable or
   // invalid TLS file (checked first); the log's Open error with the
   // directory named (FAILED_PRECONDITION when another process holds it or
-  // the format is incompatible), or UNAVAILABLE when the address cannot be
-  // bound.
+  // the format is incompatible), or UNAVAILABLE when the address (or the
+  // metrics address) cannot be bound.
   static absl::StatusOr<std::unique_ptr<EvstoreServer>> Start(
       const ServerConfig& config);
 
@@ -39,9 +42,15 @@ class EvstoreServer {
 
   // The bound port (the chosen one when config.listen had port 0).
   int port() const { return port_; }
+  // The bound port of the metrics endpoint; 0 when there is none.
+  int metrics_port() const {
+    return metrics_endpoint_ != nullptr ? metrics_endpoint_->port() : 0;
+  }
 
   // Graceful shutdown, in order:
-  //  0. health (grpc.health.v1) turns NOT_SERVING for every service;
+  //  0. scrapes stop reading the log (the endpoint serves until
+  //     destruction); health (grpc.health.v1) turns NOT_SERVING for every
+  //     service;
   //  1. close the log: queued appends commit and are answered, new ones fail
   //     with UNAVAILABLE, tails close so subscriptions end with UNAVAILABLE;
   //  2. end append sessions (UNAVAILABLE once their replies are written);
@@ -57,7 +66,10 @@ class EvstoreServer {
  private:
   EvstoreServer() = default;
 
-  // Destroyed in reverse order: gRPC first, the log last.
+  // Destroyed in reverse order: gRPC first, the log, then the metrics it
+  // reports to.
+  std::shared_ptr<ServerMetrics> metrics_;  // Null without an endpoint.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<WorkerPool> disk_pool_;
   std::unique_ptr<WorkerPool> live_pool_;

@@ -204,8 +204,17 @@ int main(int argc, char* argv[]) {
                address, transport, config->data_dir,
                evstore::server::DurabilityName(config->durability));
 
-  if (!config->port_file.empty()) {
-    absl::Status status = WritePortFile(config->port_file, (*server)->port());
+  if ((*server)->metrics_port() != 0) {
+    spdlog::info("serving Prometheus metrics on http://{}/metrics",
+                 evstore::server::WithPort(config->metrics_address,
+                                           (*server)->metrics_port()));
+  }
+  // The metrics port first: a port file tells that evstored is ready.
+  for (const auto& [path, port] :
+       {std::pair{config->metrics_port_file, (*server)->metrics_port()},
+        std::pair{config->port_file, (*server)->port()}}) {
+    if (path.empty()) continue;
+    absl::Status status = WritePortFile(path, port);
     if (!status.ok()) {
       PrintError(status.message());
       server->reset();

@@ -71,6 +71,15 @@ ABSL_FLAG(int64_t, disk_reserve_bytes, -1,
 ABSL_FLAG(std::string, port_file, "",
           "If set, once serving, the bound port and a newline are written to "
           "this file (atomically: a temporary file is renamed).");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
+          "host:port of the Prometheus metrics endpoint (HTTP, path "
+          "/metrics; port 0 picks a free port, see --metrics_port_file). "
+          "Empty: no metrics endpoint. Plain HTTP without authentication: "
+          "keep it on loopback or a trusted network.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, once serving, the metrics endpoint's bound port and a "
+          "newline are written to this file (atomically). Ignored without a "
+          "metrics endpoint.");
 ABSL_FLAG(std::string, log_level, "info",
           "Log level: trace, debug, info, warn, error, critical or off.");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -108,6 +117,8 @@ constexpr absl::string_view kFlagNames[] = {
     "reader_threads",
     "disk_reserve_bytes",
     "port_file",
+    "metrics_address",
+    "metrics_port_file",
     "log_level",
     "tls_cert",
     "tls_key",
@@ -392,6 +403,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
   }
 
   config.port_file = absl::GetFlag(FLAGS_port_file);
+  config.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  config.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
 
   status = TlsFromFlags(from_environment, &config);
   if (!status.ok()) return status;

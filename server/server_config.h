@@ -36,6 +36,10 @@ struct ServerConfig {
   std::optional<uint64_t> disk_reserve_bytes;
   // When set, the bound port and a newline are written here once serving.
   std::string port_file;
+  // host:port of the Prometheus endpoint (/metrics); empty: none.
+  std::string metrics_address = "127.0.0.1:9464";
+  // When set (and there is an endpoint), its bound port is written here.
+  std::string metrics_port_file;
   // TLS (see server/tls_credentials.h): PEM files of the certificate chain
   // and its private key; both empty: plaintext. Both or neither are set.
   std::string tls_cert_file;

@@ -112,6 +112,12 @@ class Subscription final : public TailWaiter,
   // HousekeepingTimer::Client: called on the timer thread.
   void OnTick(absl::Time now) override;
 
+  // The call is over (the reactor's OnDone): no longer an active
+  // subscription in the metrics, even while queued tasks still hold this.
+  void StopTracking() {
+    if (tracker_ != nullptr) tracker_->End();
+  }
+
  private:
   enum class Step { kDiskRead, kLiveFetch, kWriting, kWaiting, kFinished };
 
@@ -190,6 +196,8 @@ class Subscription final : public TailWaiter,
   // The call's context: only touched by CancelStalledWrite (see the class
   // comment for why it is still valid then).
   grpc::CallbackServerContext* const context_;
+  // Null without metrics.
+  const std::shared_ptr<SubscriptionTracker> tracker_;
 
   // The message being built or written, and what it is built from. Only the
   // token holder touches them (and gRPC, while step_ == kWriting), so they
@@ -252,6 +260,10 @@ Subscription::Subscription(SubscriptionReactor* reactor,
       encodings_(env.encodings->ForCustomer(customer_)),
       token_hash_(std::move(token_hash)),
       context_(context),
+      tracker_(env.metrics != nullptr
+                   ? env.metrics->TrackSubscription(customer_,
+                                                    params.start_after.value())
+                   : nullptr),
       reactor_(reactor),
       delivered_(params.start_after),
       next_access_check_(absl::Now() + kAccessCheckInterval),
@@ -363,6 +375,10 @@ Subscription::Next Subscription::ReadFromDisk() {
   MutexLock lock(&mu_);
   if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
   delivered_ = std::max(delivered_, result->last_scanned);
+  if (tracker_ != nullptr) {
+    tracker_->OnDelivered(result->events.size(), delivered_.value(),
+                          head_before.value());
+  }
   // At the visible head: from here on the tail serves the events (or sends
   // this subscriber back to disk if it has evicted them already).
   if (result->end) live_ = true;
@@ -414,6 +430,10 @@ Subscription::Next Subscription::FetchFromTail() {
   if (auto ending = EndingLocked()) return FinishLocked(*std::move(ending));
   if (closed) return FinishLocked(ClosedTailStatus(*tail, customer_));
   delivered_ = std::max(delivered_, last_fetched);
+  if (tracker_ != nullptr) {
+    tracker_->OnDelivered(fetched.size(), delivered_.value(),
+                          head_before.value());
+  }
   return AfterFetchLocked(has_events, delivered_ >= head_before);
 }
 
@@ -657,6 +677,9 @@ void SubscriptionReactor::OnCancel() {
   subscription->OnCancel();
 }
 
-void SubscriptionReactor::OnDone() { delete this; }
+void SubscriptionReactor::OnDone() {
+  subscription_->StopTracking();
+  delete this;
+}
 
 }  // namespace evstore::server

@@ -43,6 +43,7 @@
 #include "server/authorizer.h"
 #include "server/event_encoding_cache.h"
 #include "server/housekeeping_timer.h"
+#include "server/metrics/server_metrics.h"
 #include "server/quota_enforcer.h"
 #include "server/request_validation.h"
 #include "server/worker_pool.h"
@@ -66,6 +67,8 @@ struct SubscriptionEnv {
   absl::Duration default_heartbeat_interval = absl::Seconds(5);
   // Re-checks the subscriber's token.
   const Authorizer* authorizer = nullptr;
+  // Counts subscriptions, deliveries and lag; null: no metrics.
+  ServerMetrics* metrics = nullptr;
 };
 
 // How often a subscription re-checks its token and its customer: a revoked

@@ -18,6 +18,7 @@
 #include "storage/event_filter.h"
 #include "storage/feed_tail.h"
 #include "storage/records.h"
+#include "storage/storage_metrics.h"
 #include "storage/token_store.h"
 #include "storage/types.h"
 
@@ -64,6 +65,10 @@ struct EventLogOptions {
   // development mode of evstored --auto_create_customers). When false, such
   // an append fails with NOT_FOUND: customers are made by CreateCustomer.
   bool auto_create_customers = false;
+
+  // Receives the append path's measurements (see storage_metrics.h); must
+  // outlive the log. Null: none are taken.
+  StorageMetricsSink* metrics_sink = nullptr;
 
   // RocksDB tuning.
   size_t block_cache_bytes = size_t{256} << 20;
@@ -296,6 +301,11 @@ class EventLog {
   // while the disk is almost full (passes by itself), UNAVAILABLE after a
   // storage failure (until reopened) or once closing.
   virtual absl::Status WriteHealth() = 0;
+
+  // The database's size and background work, read from RocksDB's
+  // properties (memory only; a few microseconds per family). For polling by
+  // monitoring; valid until Close, which must not run concurrently.
+  virtual StorageStatistics Statistics() = 0;
 
   // Stops accepting appends (they fail with UNAVAILABLE), commits the ones
   // already queued, closes every tail and waits for the commit threads.

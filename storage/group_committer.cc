@@ -238,8 +238,13 @@ void GroupCommitter::WriteGroup(std::vector<PendingAppend> pending) {
       }
     }
     sequencer_->EndGroup();
+    size_t events = 0;
     for (SequencedEntry& entry : group.entries) {
       entry.state = AppendState::kWritten;
+      if (entry.sequenced.result.ok()) events += entry.sequenced.events.size();
+    }
+    if (options_.metrics_sink != nullptr && group.write_status.ok()) {
+      options_.metrics_sink->OnGroupWritten(group.entries.size(), events);
     }
   }
   MutexLock lock(&mu_);
@@ -284,7 +289,11 @@ void GroupCommitter::SyncLoop() {
     } else if (options_.durability == Durability::kFsync) {
       // Covers every group written before this call: the WAL is one
       // sequential file and SyncWAL syncs all of it that exists.
+      const absl::Time sync_start = absl::Now();
       rocksdb::Status s = rocks_->db->SyncWAL();
+      if (options_.metrics_sink != nullptr) {
+        options_.metrics_sink->OnWalSynced(absl::Now() - sync_start);
+      }
       if (!s.ok()) {
         sync_failure = absl::UnavailableError(absl::StrCat(
             "fsync of the write-ahead log failed: ", s.ToString(),
@@ -328,6 +337,12 @@ void GroupCommitter::Finish(std::deque<Group>& groups,
     }
   }
   for (auto& [customer, events] : visible) {
+    if (options_.metrics_sink != nullptr) {
+      uint64_t data_bytes = 0;
+      for (const auto& event : events) data_bytes += event->data.size();
+      options_.metrics_sink->OnEventsDurable(customer, events.size(),
+                                             data_bytes);
+    }
     publish_(customer, std::move(events));
   }
   size_t bytes = 0;

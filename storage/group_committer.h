@@ -34,6 +34,7 @@
 #include "storage/disk_space_guard.h"
 #include "storage/event_log.h"
 #include "storage/rocks_handles.h"
+#include "storage/storage_metrics.h"
 
 namespace evstore {
 
@@ -50,6 +51,8 @@ struct GroupCommitterOptions {
   // reserve (0: no check); see DiskSpaceGuard.
   std::string data_dir;
   uint64_t disk_reserve_bytes = 0;
+  // Null: no measurements (see storage_metrics.h).
+  StorageMetricsSink* metrics_sink = nullptr;
 };
 
 // Thread-safe: Enqueue may be called from any thread. Owns two threads,

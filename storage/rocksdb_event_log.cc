@@ -38,6 +38,7 @@ void RocksEventLog::StartCommitter(uint64_t disk_reserve_bytes) {
   committer_options.max_group_bytes = options_.max_group_bytes;
   committer_options.data_dir = options_.data_dir;
   committer_options.disk_reserve_bytes = disk_reserve_bytes;
+  committer_options.metrics_sink = options_.metrics_sink;
   committer_ = std::make_unique<GroupCommitter>(
       committer_options, &rocks_, sequencer_.get(),
       [this](const std::string& customer,
@@ -92,6 +93,9 @@ void RocksEventLog::DeleteCustomer(std::string_view customer,
                         }
                         if (key) quotas_->Forget(*key);
                         DropTail(name);
+                        if (options_.metrics_sink != nullptr) {
+                          options_.metrics_sink->OnCustomerDeleted(name);
+                        }
                         done(revoked);
                       });
 }

@@ -57,6 +57,7 @@ class RocksEventLog final : public EventLog {
   FeedPosition Head(std::string_view customer) override;
   std::shared_ptr<FeedTail> Tail(std::string_view customer) override;
   absl::Status WriteHealth() override;
+  StorageStatistics Statistics() override;
   void Close() override;
 
  private:

@@ -70,6 +70,8 @@ class EvstoredProcess {
   // "127.0.0.1:<port>" of the running server.
   std::string address() const { return server_->address(); }
   pid_t pid() const { return server_->pid(); }
+  // The port of the running server's Prometheus endpoint (0: none).
+  int metrics_port() const { return server_->metrics_port(); }
   const std::string& data_dir() const { return server_->options().data_dir; }
   // Resident memory of the server in bytes (from /proc).
   size_t RssBytes() const { return server_->RssBytes(); }

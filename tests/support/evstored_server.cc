@@ -46,11 +46,19 @@ absl::Status EvstoredServer::Start(absl::Duration timeout) {
     return absl::FailedPreconditionError("evstored is already running");
   }
   const std::string port_file = options_.run_dir + "/port";
+  const std::string metrics_port_file = options_.run_dir + "/metrics_port";
   std::error_code ignored;
   std::filesystem::remove(port_file, ignored);
-  std::vector<std::string> args = {
-      options_.evstored_path, "--listen=127.0.0.1:0",
-      "--data_dir=" + options_.data_dir, "--port_file=" + port_file};
+  std::filesystem::remove(metrics_port_file, ignored);
+  metrics_port_ = 0;
+  // The metrics endpoint on a free port too: several servers run at once,
+  // and the default 127.0.0.1:9464 may be taken.
+  std::vector<std::string> args = {options_.evstored_path,
+                                   "--listen=127.0.0.1:0",
+                                   "--data_dir=" + options_.data_dir,
+                                   "--port_file=" + port_file,
+                                   "--metrics_address=127.0.0.1:0",
+                                   "--metrics_port_file=" + metrics_port_file};
   if (options_.auto_create_customers) {
     args.emplace_back("--auto_create_customers");
   }
@@ -101,6 +109,11 @@ absl::Status EvstoredServer::Start(absl::Duration timeout) {
     int port = 0;
     if (in >> port && port > 0) {
       port_ = port;
+      // Written before the port file, when there is a metrics endpoint.
+      std::ifstream metrics_in(metrics_port_file);
+      if (int metrics_port = 0; metrics_in >> metrics_port) {
+        metrics_port_ = metrics_port;
+      }
       return absl::OkStatus();
     }
     int status = 0;

@@ -27,7 +27,9 @@ struct EvstoredServerOptions {
   std::string data_dir;
   // Holds the port file and evstored.log (appended to by every start).
   std::string run_dir;
-  // More flags, e.g. "--heartbeat_interval_ms=200".
+  // More flags, e.g. "--heartbeat_interval_ms=200"; they come after the
+  // defaults (--listen, --data_dir, --port_file, --metrics_address=
+  // 127.0.0.1:0, --metrics_port_file), so they may override them.
   std::vector<std::string> extra_flags;
   // More environment variables of the server, as "NAME=value" (e.g. an
   // LD_PRELOAD fault-injection shim); the rest is inherited.
@@ -62,6 +64,9 @@ class EvstoredServer {
   // "127.0.0.1:<port>" of the running (or last) server.
   std::string address() const;
   pid_t pid() const { return pid_; }
+  // The port of its Prometheus endpoint (http://127.0.0.1:<port>/metrics);
+  // 0 when it has none (extra_flags may pass --metrics_address=).
+  int metrics_port() const { return metrics_port_; }
   const EvstoredServerOptions& options() const { return options_; }
   std::string log_path() const;
   // The admin token evstored wrote to <data_dir>/admin.token on its first
@@ -77,6 +82,7 @@ class EvstoredServer {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
 };
 
 }  // namespace evstore::testing

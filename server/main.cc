@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the
 // server cannot start (the event log cannot be opened, the address cannot be
-// bound, the port file cannot be written); 2 for an invalid configuration.
+// bound, the port file cannot be written, --restore_from failed); 2 for an
+// invalid configuration.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "server/open_file_limit.h"
 #include "server/server_config.h"
 #include "spdlog/spdlog.h"
+#include "storage/backup.h"
 
 namespace {
 
@@ -180,6 +182,17 @@ int main(int argc, char* argv[]) {
   } else if (files->now != files->before) {
     spdlog::info("open file limit raised from {} to {}", files->before,
                  files->now);
+  }
+
+  if (!config->restore_from.empty()) {
+    absl::Status restored =
+        evstore::RestoreBackup(config->restore_from, config->data_dir);
+    if (!restored.ok()) {
+      PrintError(absl::StrCat("--restore_from: ", restored.message()));
+      return 1;
+    }
+    spdlog::info("restored backup {} into data dir {}", config->restore_from,
+                 config->data_dir);
   }
 
   // Before the server starts, so that a signal during startup is not lost.

@@ -92,6 +92,11 @@ ABSL_FLAG(std::string, log_format, "text",
           "Log format on stderr: 'text' (human-readable) or 'json' (one JSON "
           "object per line with ts, level, logger and msg, for log "
           "collectors).");
+ABSL_FLAG(std::string, restore_from, "",
+          "A backup directory (made by `evstore backup`) to copy into "
+          "--data_dir before opening it; --data_dir must then be missing or "
+          "empty, and evstored refuses to start otherwise. Start once with "
+          "it, then without.");
 ABSL_FLAG(bool, allow_insecure, false,
           "Serve plaintext (no TLS) on a non-loopback --listen address, "
           "which is refused otherwise: tokens and events then cross the "
@@ -124,6 +129,7 @@ constexpr absl::string_view kFlagNames[] = {
     "allow_insecure",
     "shutdown_timeout",
     "log_format",
+    "restore_from",
 };
 
 // Usage flags that absl's parser handles itself (they print and exit). They
@@ -441,6 +447,8 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
                           "\" is not a log format; use text or json")),
                       "log_format", from_environment);
   }
+
+  config.restore_from = absl::GetFlag(FLAGS_restore_from);
   return config;
 }
 

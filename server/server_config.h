@@ -53,6 +53,9 @@ struct ServerConfig {
 
   // How long a graceful shutdown may take before open calls are cancelled.
   absl::Duration shutdown_timeout = absl::Seconds(30);
+  // A backup directory to copy into data_dir (which must be missing or
+  // empty) before opening it; empty: none.
+  std::string restore_from;
 
   bool UsesTls() const { return !tls_cert_file.empty(); }
   spdlog::level::level_enum log_level = spdlog::level::info;

@@ -106,10 +106,13 @@ TEST_CASE(
   // second; this is not a speed check).
   CHECK(stop_seconds < kShutdownTimeoutSeconds);
   CHECK(subscription_end.code() == absl::StatusCode::kUnavailable);
-  // Every writer was stopped by the shutdown, not by something else.
+  // Every writer was stopped by the shutdown, not by something else:
+  // UNAVAILABLE, or CANCELLED for a call cut off as the server closed its
+  // connections (seen in about one run in three).
   for (const absl::Status& error : load.Errors()) {
     INFO("writer error: " << error);
-    CHECK(error.code() == absl::StatusCode::kUnavailable);
+    CHECK((error.code() == absl::StatusCode::kUnavailable ||
+           error.code() == absl::StatusCode::kCancelled));
   }
 
   server.Start();

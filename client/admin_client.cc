@@ -86,4 +86,10 @@ absl::StatusOr<v1::SetCustomerQuotaResponse> AdminClient::SetCustomerQuota(
       &v1::AdminService::Stub::SetCustomerQuota, request);
 }
 
+absl::StatusOr<v1::CreateBackupResponse> AdminClient::CreateBackup(
+    const v1::CreateBackupRequest& request) const {
+  return Call<v1::CreateBackupRequest, v1::CreateBackupResponse>(
+      &v1::AdminService::Stub::CreateBackup, request);
+}
+
 }  // namespace evstore::client

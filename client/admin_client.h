@@ -68,6 +68,11 @@ class AdminClient {
   // Replaces the customer's quota; the response describes the customer.
   [[nodiscard]] absl::StatusOr<v1::SetCustomerQuotaResponse> SetCustomerQuota(
       const v1::SetCustomerQuotaRequest& request) const;
+  // Writes a backup into a new directory on the SERVER's file system (see
+  // AdminService.CreateBackup). Takes as long as the backup: the options'
+  // deadline applies.
+  [[nodiscard]] absl::StatusOr<v1::CreateBackupResponse> CreateBackup(
+      const v1::CreateBackupRequest& request) const;
 
  private:
   // Calls `method` of the stub with the deadline and token of the options.

@@ -299,4 +299,41 @@ grpc::ServerUnaryReactor* AdminService::SetCustomerQuota(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::CreateBackup(
+    grpc::CallbackServerContext* context,
+    const v1::CreateBackupRequest* request,
+    v1::CreateBackupResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> caller = Admit(*context);
+  if (!caller.ok()) return Finish(reactor, caller.status());
+  if (request->directory().empty()) {
+    return Finish(reactor,
+                  absl::InvalidArgumentError("directory: required (an "
+                                             "absolute path on the server)"));
+  }
+  RunBlocking(reactor, [this, request, response, caller = *caller] {
+    spdlog::info("admin: token {} started a backup to {}", caller,
+                 request->directory());
+    const absl::Time started = absl::Now();
+    absl::StatusOr<BackupInfo> backup =
+        log_->CreateBackup(request->directory());
+    if (!backup.ok()) {
+      spdlog::warn("admin: backup to {} failed: {}", request->directory(),
+                   backup.status().ToString());
+      return backup.status();
+    }
+    const absl::Duration took = absl::Now() - started;
+    response->set_directory(request->directory());
+    response->set_files(backup->files);
+    response->set_bytes(backup->bytes);
+    response->set_duration_ms(
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(took)));
+    spdlog::info("admin: backup to {} done: {} files, {} bytes, {}",
+                 request->directory(), backup->files, backup->bytes,
+                 absl::FormatDuration(took));
+    return absl::OkStatus();
+  });
+  return reactor;
+}
+
 }  // namespace evstore::server

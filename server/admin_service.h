@@ -64,6 +64,12 @@ class AdminService final : public v1::AdminService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::SetCustomerQuotaRequest* request,
       v1::SetCustomerQuotaResponse* response) override;
+  // Runs on the pool for as long as the checkpoint takes (a flush and one
+  // hard link or copy per file), holding one of its threads.
+  grpc::ServerUnaryReactor* CreateBackup(
+      grpc::CallbackServerContext* context,
+      const v1::CreateBackupRequest* request,
+      v1::CreateBackupResponse* response) override;
 
  private:
   // The caller's token id (for the audit log) when the call carries a live

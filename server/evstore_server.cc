@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -106,6 +107,11 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   // grpc.health.v1: SERVING from here on (the log is open: recovery is
   // done), NOT_SERVING after a storage failure or once shutting down.
   grpc::EnableDefaultHealthCheckService(true);
+  // Server reflection (grpc.reflection.v1alpha), so that generic tools
+  // (grpcurl, grpc_cli) can list and call the API. It needs no token, like
+  // health: it reveals only the schema, which is public (proto/).
+  // Registers a plugin for every ServerBuilder made from now on; once only.
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());

@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 after a graceful shutdown (SIGINT or SIGTERM); 1 when the
 // server cannot start (the event log cannot be opened, the address cannot be
-// bound, the port file cannot be written); 2 for an invalid configuration.
+// bound, the port file cannot be written, --restore_from failed); 2 for an
+// invalid configuration.
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -22,19 +23,25 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/evstore_server.h"
+#include "server/logging.h"
 #include "server/open_file_limit.h"
 #include "server/server_config.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
+#include "storage/backup.h"
 
 namespace {
 
-// Calls still open this long after a shutdown signal are cancelled.
-constexpr absl::Duration kShutdownGracePeriod = absl::Seconds(5);
+// Set once --log_format=json is in effect.
+bool json_logs = false;
 
-// Prints "evstored: <message>" as one line on stderr.
+// Prints "evstored: <message>" as one line on stderr, or logs it as an error
+// when the logs are JSON (so that every line on stderr stays JSON).
 void PrintError(absl::string_view message) {
   const std::string line = absl::StrReplaceAll(message, {{"\n", " "}});
+  if (json_logs) {
+    spdlog::error("{}", line);
+    return;
+  }
   std::fprintf(stderr, "evstored: %s\n", line.c_str());
 }
 
@@ -121,13 +128,6 @@ int WaitForShutdownSignal() {
   }
 }
 
-void SetUpLogging(spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_color_mt("evstored");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  logger->set_level(level);
-  spdlog::set_default_logger(std::move(logger));
-}
-
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -145,7 +145,9 @@ int main(int argc, char* argv[]) {
     PrintError(config.status().message());
     return 2;
   }
-  SetUpLogging(config->log_level);
+  evstore::server::SetUpLogging(config->log_level, config->log_format);
+  json_logs = config->log_format == evstore::server::LogFormat::kJson;
+  spdlog::info("evstored starting with {}", evstore::server::EffectiveFlags());
   if (config->durability == evstore::Durability::kBuffered) {
     spdlog::warn(
         "durability is 'buffered': appends are acknowledged before they are "
@@ -180,6 +182,17 @@ int main(int argc, char* argv[]) {
   } else if (files->now != files->before) {
     spdlog::info("open file limit raised from {} to {}", files->before,
                  files->now);
+  }
+
+  if (!config->restore_from.empty()) {
+    absl::Status restored =
+        evstore::RestoreBackup(config->restore_from, config->data_dir);
+    if (!restored.ok()) {
+      PrintError(absl::StrCat("--restore_from: ", restored.message()));
+      return 1;
+    }
+    spdlog::info("restored backup {} into data dir {}", config->restore_from,
+                 config->data_dir);
   }
 
   // Before the server starts, so that a signal during startup is not lost.
@@ -223,10 +236,14 @@ int main(int argc, char* argv[]) {
   }
 
   const int signal_number = WaitForShutdownSignal();
-  spdlog::info("received {}, shutting down", strsignal(signal_number));
-  (*server)->Shutdown(absl::Now() + kShutdownGracePeriod);
+  const absl::Time shutdown_started = absl::Now();
+  spdlog::info("received {}, shutting down (--shutdown_timeout {})",
+               strsignal(signal_number),
+               absl::FormatDuration(config->shutdown_timeout));
+  (*server)->Shutdown(shutdown_started + config->shutdown_timeout);
   (*server)->Wait();
   server->reset();
-  spdlog::info("evstored stopped");
+  spdlog::info("evstored stopped after {}",
+               absl::FormatDuration(absl::Now() - shutdown_started));
   return 0;
 }

@@ -92,6 +92,20 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM file of the CA certificate(s) that client certificates must "
           "be signed by: every connection must then present a valid client "
           "certificate (mutual TLS). Needs --tls_cert and --tls_key.");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(30),
+          "How long a graceful shutdown (SIGTERM or SIGINT) may take, e.g. "
+          "30s or 1m30s: calls still open then are cancelled. Keep it below "
+          "the orchestrator's grace period (Kubernetes' "
+          "terminationGracePeriodSeconds).");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log format on stderr: 'text' (human-readable) or 'json' (one JSON "
+          "object per line with ts, level, logger and msg, for log "
+          "collectors).");
+ABSL_FLAG(std::string, restore_from, "",
+          "A backup directory (made by `evstore backup`) to copy into "
+          "--data_dir before opening it; --data_dir must then be missing or "
+          "empty, and evstored refuses to start otherwise. Start once with "
+          "it, then without.");
 ABSL_FLAG(bool, allow_insecure, false,
           "Serve plaintext (no TLS) on a non-loopback --listen address, "
           "which is refused otherwise: tokens and events then cross the "
@@ -124,6 +138,9 @@ constexpr absl::string_view kFlagNames[] = {
     "tls_key",
     "tls_client_ca",
     "allow_insecure",
+    "shutdown_timeout",
+    "log_format",
+    "restore_from",
 };
 
 // Usage flags that absl's parser handles itself (they print and exit). They
@@ -421,6 +438,30 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
         "log_level", from_environment);
   }
   config.log_level = *level;
+
+  config.shutdown_timeout = absl::GetFlag(FLAGS_shutdown_timeout);
+  if (config.shutdown_timeout < absl::ZeroDuration() ||
+      config.shutdown_timeout > absl::Hours(1)) {
+    return WithSource(absl::InvalidArgumentError(absl::StrCat(
+                          "--shutdown_timeout: ",
+                          absl::FormatDuration(config.shutdown_timeout),
+                          " is out of range (0s to 1h)")),
+                      "shutdown_timeout", from_environment);
+  }
+
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (log_format == "text") {
+    config.log_format = LogFormat::kText;
+  } else if (log_format == "json") {
+    config.log_format = LogFormat::kJson;
+  } else {
+    return WithSource(absl::InvalidArgumentError(absl::StrCat(
+                          "--log_format: \"", log_format,
+                          "\" is not a log format; use text or json")),
+                      "log_format", from_environment);
+  }
+
+  config.restore_from = absl::GetFlag(FLAGS_restore_from);
   return config;
 }
 
@@ -465,8 +506,11 @@ std::string HelpText() {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     const bool is_string = flag->IsOfType<std::string>();
-    const absl::string_view type =
-        is_string ? "string" : (flag->IsOfType<bool>() ? "bool" : "integer");
+    const absl::string_view type = is_string                ? "string"
+                                   : flag->IsOfType<bool>() ? "bool"
+                                   : flag->IsOfType<absl::Duration>()
+                                       ? "duration"
+                                       : "integer";
     absl::StrAppend(&text, "  --", name, "=<", type, ">  (",
                     EnvironmentVariableName(name), "; default ",
                     is_string ? absl::StrCat("\"", flag->DefaultValue(), "\"")
@@ -596,6 +640,17 @@ absl::StatusOr<ServerConfig> LoadServerConfig(int argc, char* argv[]) {
   absl::ParseCommandLine(static_cast<int>(canonical_argv.size()),
                          canonical_argv.data());
   return ConfigFromFlags(from_environment);
+}
+
+std::string EffectiveFlags() {
+  std::string flags;
+  for (absl::string_view name : kFlagNames) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    absl::StrAppend(&flags, flags.empty() ? "" : " ", "--", name, "=",
+                    flag->CurrentValue());
+  }
+  return flags;
 }
 
 }  // namespace evstore::server

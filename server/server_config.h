@@ -17,6 +17,11 @@
 
 namespace evstore::server {
 
+enum class LogFormat {
+  kText,  // Human-readable lines.
+  kJson,  // One JSON object per line (see server/json_log_formatter.h).
+};
+
 struct ServerConfig {
   // host:port to listen on; port 0 picks a free port.
   std::string listen = "127.0.0.1:50051";
@@ -50,8 +55,15 @@ struct ServerConfig {
   // Plaintext was explicitly allowed on a non-loopback listen address.
   bool allow_insecure = false;
 
+  // How long a graceful shutdown may take before open calls are cancelled.
+  absl::Duration shutdown_timeout = absl::Seconds(30);
+  // A backup directory to copy into data_dir (which must be missing or
+  // empty) before opening it; empty: none.
+  std::string restore_from;
+
   bool UsesTls() const { return !tls_cert_file.empty(); }
   spdlog::level::level_enum log_level = spdlog::level::info;
+  LogFormat log_format = LogFormat::kText;
 };
 
 // Builds the configuration from the flags, each read first from the
@@ -83,6 +95,12 @@ bool IsLoopbackListenAddress(std::string_view address);
 std::string WithPort(std::string_view address, int port);
 
 std::string_view DurabilityName(Durability durability);
+
+// Every flag of evstored with its effective value (after the environment and
+// the command line), as "--name=value" in a fixed order, for the startup
+// log. No flag carries a secret (tokens live in the data directory, TLS
+// files are paths). Call after LoadServerConfig.
+std::string EffectiveFlags();
 
 }  // namespace evstore::server
 

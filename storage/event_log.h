@@ -155,6 +155,15 @@ struct CustomerInfo {
   CustomerQuota quota;
 };
 
+// What EventLog::CreateBackup wrote.
+struct BackupInfo {
+  // RocksDB's last sequence number in the backup.
+  uint64_t sequence_number = 0;
+  // Files in the backup directory and their total size.
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+
 // Called exactly once with the outcome of EventLog::DeleteCustomer: the
 // number of tokens revoked because they were limited to the customer alone,
 // or the error.
@@ -306,6 +315,18 @@ class EventLog {
   // properties (memory only; a few microseconds per family). For polling by
   // monitoring; valid until Close, which must not run concurrently.
   virtual StorageStatistics Statistics() = 0;
+
+  // Writes a consistent copy of the whole log (events, streams, ids,
+  // customers, quotas and token hashes) to `dir`, a directory that must not
+  // exist yet (see storage/backup.h: ValidateBackupDirectory), while appends
+  // continue: a RocksDB checkpoint, hard links to the immutable table files
+  // where `dir` is on the same file system (copies otherwise) plus a copy of
+  // the write-ahead log. Every append acknowledged before the call began is
+  // in it; appends committed meanwhile are in it whole or not at all. The
+  // copy opens as a data directory (see RestoreBackup). Blocks on disk: call
+  // it from a worker thread. Fails with the I/O error (no partial directory
+  // is left behind).
+  virtual absl::StatusOr<BackupInfo> CreateBackup(const std::string& dir) = 0;
 
   // Stops accepting appends (they fail with UNAVAILABLE), commits the ones
   // already queued, closes every tail and waits for the commit threads.

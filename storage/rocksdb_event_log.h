@@ -1,7 +1,8 @@
 // RocksEventLog: the EventLog on RocksDB. Internal to storage/; users hold
 // an EventLog from EventLog::Open. The implementation is split by concern:
 // rocksdb_event_log.cc (append, tails, lifecycle), rocksdb_event_log_open.cc
-// (opening and recovery), rocksdb_event_log_read.cc (reads).
+// (opening and recovery), rocksdb_event_log_read.cc (reads),
+// rocksdb_event_log_backup.cc (checkpoints).
 #ifndef EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
 #define EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
 
@@ -58,6 +59,7 @@ class RocksEventLog final : public EventLog {
   std::shared_ptr<FeedTail> Tail(std::string_view customer) override;
   absl::Status WriteHealth() override;
   StorageStatistics Statistics() override;
+  absl::StatusOr<BackupInfo> CreateBackup(const std::string& dir) override;
   void Close() override;
 
  private:

@@ -21,6 +21,7 @@ Command GetCommand();
 Command TailCommand();
 Command CustomerCommand();
 Command TokenCommand();
+Command HealthCommand();
 
 }  // namespace evstore::cli
 

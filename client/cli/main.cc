@@ -15,8 +15,8 @@ namespace evstore::cli {
 namespace {
 
 std::vector<Command> AllCommands() {
-  return {AppendCommand(), ReadCommand(),     GetCommand(),
-          TailCommand(),   CustomerCommand(), TokenCommand()};
+  return {AppendCommand(),   ReadCommand(),  GetCommand(),   TailCommand(),
+          CustomerCommand(), TokenCommand(), HealthCommand()};
 }
 
 constexpr absl::string_view kExitCodes =

@@ -68,7 +68,10 @@ absl::StatusOr<uint32_t> CheckOnce(grpc::GenericStub& stub,
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   grpc::CompletionQueue queue;
-  const grpc::ByteBuffer request;
+  // An empty HealthCheckRequest (service ""): a valid, empty buffer. A
+  // default ByteBuffer would send no message at all.
+  grpc::Slice no_bytes(std::string{});
+  const grpc::ByteBuffer request(&no_bytes, 1);
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
       stub.PrepareUnaryCall(&context, kCheckMethod, request, &queue);
   call->StartCall();

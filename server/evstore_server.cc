@@ -119,8 +119,30 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
         absl::StrCat("cannot listen on ", config.listen,
                      " (the address is in use or not available on this host)"));
   }
+  std::vector<grpc::HealthCheckServiceInterface*> health_services = {
+      server->grpc_server_->GetHealthCheckService()};
+  if (!config.health_listen.empty()) {
+    // No services registered: only the default health service, with the
+    // same statuses as the main server's (the reporter sets both).
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(config.health_listen,
+                                    grpc::InsecureServerCredentials(),
+                                    &server->health_port_);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    server->health_server_ = health_builder.BuildAndStart();
+    if (server->health_server_ == nullptr || server->health_port_ == 0 ||
+        server->health_server_->GetHealthCheckService() == nullptr) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", config.health_listen,
+          " (--health_listen: the address is in use or not available on "
+          "this host)"));
+    }
+    health_services.push_back(server->health_server_->GetHealthCheckService());
+    spdlog::info("health service (only) in plaintext on {}",
+                 WithPort(config.health_listen, server->health_port_));
+  }
   server->health_reporter_ = std::make_shared<WriteHealthReporter>(
-      server->log_.get(), server->grpc_server_->GetHealthCheckService(),
+      server->log_.get(), std::move(health_services),
       std::vector<std::string>{
           evstore::v1::EventStoreService::service_full_name()});
   server->timer_->Register(server->health_reporter_);
@@ -130,6 +152,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
 EvstoreServer::~EvstoreServer() {
   Shutdown(absl::Now());
   if (grpc_server_ != nullptr) grpc_server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
 }
 
 void EvstoreServer::Shutdown(absl::Time deadline) {
@@ -137,13 +160,19 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   if (shut_down_) return;
   shut_down_ = true;
   if (health_reporter_ != nullptr) health_reporter_->Stop();
-  if (grpc_server_ != nullptr && grpc_server_->GetHealthCheckService()) {
-    grpc_server_->GetHealthCheckService()->Shutdown();
+  for (grpc::Server* server : {grpc_server_.get(), health_server_.get()}) {
+    if (server != nullptr && server->GetHealthCheckService()) {
+      server->GetHealthCheckService()->Shutdown();
+    }
   }
   if (log_ != nullptr) log_->Close();
   if (service_ != nullptr) service_->BeginShutdown();
   if (grpc_server_ != nullptr)
     grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  // Last, so that probes see NOT_SERVING until the server is gone.
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   if (timer_ != nullptr) timer_->Stop();
   if (live_pool_ != nullptr) live_pool_->Stop();
   if (disk_pool_ != nullptr) disk_pool_->Stop();

@@ -23,7 +23,9 @@ namespace evstore::server {
 class EvstoreServer {
  public:
   // Opens the log in config.data_dir and starts serving on config.listen,
-  // over TLS when config has TLS files (see tls_credentials.h).
+  // over TLS when config has TLS files (see tls_credentials.h), and, when
+  // config.health_listen is set, the health service alone in plaintext
+  // there (the same status as on config.listen).
   // Errors: FAILED_PRECONDITION naming the flag and file for an unreadable or
   // invalid TLS file (checked first); the log's Open error with the
   // directory named (FAILED_PRECONDITION when another process holds it or
@@ -39,6 +41,8 @@ class EvstoreServer {
 
   // The bound port (the chosen one when config.listen had port 0).
   int port() const { return port_; }
+  // The bound port of config.health_listen; 0 when it is not set.
+  int health_port() const { return health_port_; }
 
   // Graceful shutdown, in order:
   //  0. health (grpc.health.v1) turns NOT_SERVING for every service;
@@ -65,8 +69,11 @@ class EvstoreServer {
   std::unique_ptr<EventStoreService> service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Serves grpc.health.v1 only (config.health_listen); may be null.
+  std::unique_ptr<grpc::Server> health_server_;
   std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;
+  int health_port_ = 0;
 
   Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

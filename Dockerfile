@@ -16,6 +16,10 @@
 #   plaintext:  --allow_insecure (a trusted network, a mesh that encrypts, or
 #               a test on the host's loopback).
 # There is no silent default either way.
+#
+# For probes that cannot speak TLS (Kubernetes' native gRPC probes), add
+# --health_listen 0.0.0.0:50052: the health service alone, in plaintext
+# (k8s/ does, through EVSTORE_HEALTH_LISTEN).
 
 FROM debian:bookworm AS build
 # Build threads (the machine that builds may be shared).

@@ -2,7 +2,8 @@
 # Builds the container image and checks it for real with podman: the image
 # refuses plaintext on 0.0.0.0 without --allow_insecure; started with TLS
 # (a throwaway CA and server certificate) it becomes SERVING on the gRPC
-# health service, wrote its bootstrap admin token to its /data volume, and an
+# health service, both over TLS and on the plaintext health-only port
+# (--health_listen, what Kubernetes' native gRPC probes use), wrote its bootstrap admin token to its /data volume, and an
 # event appended through it reads back; `podman stop` (SIGTERM) ends it with
 # exit status 0. Everything listens on 127.0.0.1 only (--network host shares
 # the host's loopback, so nothing is exposed beyond this machine).
@@ -76,11 +77,14 @@ openssl x509 -req -in "$work/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" 
 chmod 0755 "$work" "$tls"
 chmod 0644 "$tls"/*
 
-step "start $image (TLS, 127.0.0.1, a free port)"
+step "start $image (TLS, 127.0.0.1, free ports)"
+# The health-only port: one that was free a moment ago.
+health_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 podman volume create "$volume" >/dev/null
 podman run -d --name "$name" --network host \
   -v "$volume:/data" -v "$tls:/etc/evstore/tls:ro" \
   "$image" --listen 127.0.0.1:0 --port_file /data/port \
+  --health_listen "127.0.0.1:$health_port" \
   --tls_cert /etc/evstore/tls/tls.crt --tls_key /etc/evstore/tls/tls.key >/dev/null
 port=""
 for _ in $(seq 1 300); do
@@ -94,19 +98,24 @@ done
 address=localhost:$port
 
 if [ -x build/client/evstore ]; then
-  cli() { build/client/evstore --address "$address" --tls_ca "$tls/ca.crt" "$@"; }
+  plain_cli() { build/client/evstore "$@"; }
   echo "client: build/client/evstore (host), server: $address"
 else
-  cli() {
+  plain_cli() {
     podman run --rm --network host -v "$tls:/etc/evstore/tls:ro" --entrypoint evstore \
-      "$image" --address "$address" --tls_ca /etc/evstore/tls/ca.crt "$@"
+      "$image" "$@"
   }
   echo "client: the image's evstore, server: $address"
 fi
+ca=$tls/ca.crt
+[ -x build/client/evstore ] || ca=/etc/evstore/tls/ca.crt
+cli() { plain_cli --address "$address" --tls_ca "$ca" "$@"; }
 
-step "health"
+step "health (TLS on the gRPC port, plaintext on the health-only port)"
 health=$(cli health --wait 60s) || { podman logs "$name" >&2; fail "not SERVING"; }
 [ "$health" = '{"status":"SERVING"}' ] || fail "health said: $health"
+health=$(plain_cli --address "127.0.0.1:$health_port" health) || fail "health port: $health"
+[ "$health" = '{"status":"SERVING"}' ] || fail "health port said: $health"
 
 step "admin token from the /data volume, customer, producer token"
 admin=$(podman exec "$name" cat /data/admin.token)

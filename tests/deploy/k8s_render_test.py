@@ -110,16 +110,22 @@ def check_statefulset(objects):
     check(config.get("EVSTORE_METRICS_ADDRESS") == "0.0.0.0:9464",
           "EVSTORE_METRICS_ADDRESS is not 0.0.0.0:9464")
 
+    # Native gRPC probes: on the gRPC port when it is plaintext, else on the
+    # plaintext health-only listener (the kubelet's probe has no TLS).
+    health_listen = str(config.get("EVSTORE_HEALTH_LISTEN", ""))
+    health_port = (int(health_listen.rsplit(":", 1)[1]) if health_listen
+                   else ports.get("grpc") if plaintext else None)
+    check(health_port is not None,
+          "TLS on the gRPC port and no EVSTORE_HEALTH_LISTEN: native gRPC "
+          "probes cannot reach the health service")
+    check(not health_listen or ports.get("health") == health_port,
+          "no container port health at EVSTORE_HEALTH_LISTEN's port")
     for probe_name in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = container.get(probe_name)
         if not check(probe is not None, f"no {probe_name}"):
             continue
-        command = probe.get("exec", {}).get("command", [])
-        grpc_port = probe.get("grpc", {}).get("port")
-        check(grpc_port == 50051 or
-              (command[:1] == ["evstore"] and "health" in command and
-               "localhost:50051" in command),
-              f"{probe_name} does not check the gRPC health service on 50051")
+        check(probe.get("grpc", {}).get("port") == health_port,
+              f"{probe_name} is not a native gRPC probe of port {health_port}")
 
     resources = container.get("resources", {})
     for part in ("requests", "limits"):

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -122,9 +123,16 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   std::vector<grpc::HealthCheckServiceInterface*> health_services = {
       server->grpc_server_->GetHealthCheckService()};
   if (!config.health_listen.empty()) {
-    // No services registered: only the default health service, with the
-    // same statuses as the main server's (the reporter sets both).
+    // Only the default health service, with the same statuses as the main
+    // server's (the reporter sets both). gRPC's default health service
+    // polls no completion queue of its own, and a server must have one that
+    // is polled: the generic callback service, which answers every other
+    // method with UNIMPLEMENTED, provides it.
+    server->health_unimplemented_ =
+        std::make_unique<grpc::CallbackGenericService>();
     grpc::ServerBuilder health_builder;
+    health_builder.RegisterCallbackGenericService(
+        server->health_unimplemented_.get());
     health_builder.AddListeningPort(config.health_listen,
                                     grpc::InsecureServerCredentials(),
                                     &server->health_port_);

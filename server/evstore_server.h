@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
 #include "server/event_store_service.h"
@@ -69,7 +70,9 @@ class EvstoreServer {
   std::unique_ptr<EventStoreService> service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
-  // Serves grpc.health.v1 only (config.health_listen); may be null.
+  // Serves grpc.health.v1 only (config.health_listen); may be null. The
+  // generic service (every other method: UNIMPLEMENTED) outlives it.
+  std::unique_ptr<grpc::CallbackGenericService> health_unimplemented_;
   std::unique_ptr<grpc::Server> health_server_;
   std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;

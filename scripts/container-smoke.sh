@@ -35,7 +35,7 @@ done
 if ! command -v podman >/dev/null 2>&1 ||
    ! podman image exists docker.io/library/debian:bookworm-slim; then
   step "podman setup"
-  ../shared/tools/podman-setup.sh
+  bash ../shared/tools/podman-setup.sh
 fi
 
 if [ "$build" = 1 ]; then

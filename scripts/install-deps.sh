@@ -1,25 +1,41 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages evstore builds and tests with. Idempotent:
 # does nothing when they are already installed. Needs root (or sudo).
+# Usage: scripts/install-deps.sh [--build-only]
+#   --build-only: only what compiling evstored and evstore needs (the
+#   container image's build stage: no test, lint or fuzzing tools).
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+BUILD_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev prometheus-cpp-dev catch2
+  librocksdb-dev libabsl-dev prometheus-cpp-dev
   libsimdjson-dev libspdlog-dev libxxhash-dev libjemalloc-dev
-  # OpenSSL: tokens and TLS file checks (libssl-dev); the TLS tests make
-  # their certificates with the openssl command.
-  libssl-dev openssl
+  # OpenSSL: tokens and TLS file checks.
+  libssl-dev
+)
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}" git catch2
+  # The TLS tests make their certificates with the openssl command.
+  openssl
   clang-format clang-tidy
   # promtool (`promtool check metrics`) for the metrics test; the package is
   # the whole Prometheus server (~95 MB installed), there is no smaller one.
   prometheus
+  # tests/deploy: PyYAML reads the rendered k8s/ manifests (kubectl itself
+  # is not a Debian package: without it that test is skipped).
+  python3-yaml
   # Fuzzing (libFuzzer) and the sanitizer builds.
   clang libclang-rt-14-dev
 )
 # buf (proto lint) comes from the npm registry; use the machine's npm if it
 # has one, Debian's otherwise.
 if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
+case "${1:-}" in
+  --build-only) PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
 
 "$(dirname "$0")/apt-install-missing.sh" "${PACKAGES[@]}"

@@ -3,8 +3,10 @@
 # check formatting, lint the contract, run every test with CTest, then attack
 # the code: ASan+UBSan over every test, TSan over the unit tests (concurrency
 # of the group commit and the tails), libFuzzer for 30 s per target,
-# clang-tidy, and a smoke run of the side-by-side benchmark against Redis and
-# PostgreSQL. See RELIABILITY.md and BENCHMARKS.md.
+# clang-tidy, the container image built and checked with podman
+# (scripts/container-smoke.sh), and a smoke run of the side-by-side benchmark
+# against Redis and PostgreSQL. See RELIABILITY.md, BENCHMARKS.md and
+# docs/operations.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
@@ -26,6 +28,15 @@ step "TSan (unit tests)"
 scripts/sanitize.sh tsan -R 'unit\.'
 step "libFuzzer"
 scripts/fuzz.sh --seconds 30
+step "container image (podman build and smoke run)"
+# Needs root and podman (or ../shared/tools/podman-setup.sh to install it);
+# about 15 minutes, most of it compiling inside the image.
+if [ "$(id -u)" -eq 0 ] && { command -v podman >/dev/null 2>&1 ||
+    [ -f ../shared/tools/podman-setup.sh ]; }; then
+  scripts/container-smoke.sh
+else
+  echo "skipped: needs root and podman (or ../shared/tools/podman-setup.sh)"
+fi
 step "benchmark comparison (smoke)"
 bench/compare.sh --smoke --build-dir build
 step "clang-tidy"

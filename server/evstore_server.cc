@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -137,8 +138,37 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
         absl::StrCat("cannot listen on ", config.listen,
                      " (the address is in use or not available on this host)"));
   }
+  std::vector<grpc::HealthCheckServiceInterface*> health_services = {
+      server->grpc_server_->GetHealthCheckService()};
+  if (!config.health_listen.empty()) {
+    // Only the default health service, with the same statuses as the main
+    // server's (the reporter sets both). gRPC's default health service
+    // polls no completion queue of its own, and a server must have one that
+    // is polled: the generic callback service, which answers every other
+    // method with UNIMPLEMENTED, provides it.
+    server->health_unimplemented_ =
+        std::make_unique<grpc::CallbackGenericService>();
+    grpc::ServerBuilder health_builder;
+    health_builder.RegisterCallbackGenericService(
+        server->health_unimplemented_.get());
+    health_builder.AddListeningPort(config.health_listen,
+                                    grpc::InsecureServerCredentials(),
+                                    &server->health_port_);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    server->health_server_ = health_builder.BuildAndStart();
+    if (server->health_server_ == nullptr || server->health_port_ == 0 ||
+        server->health_server_->GetHealthCheckService() == nullptr) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", config.health_listen,
+          " (--health_listen: the address is in use or not available on "
+          "this host)"));
+    }
+    health_services.push_back(server->health_server_->GetHealthCheckService());
+    spdlog::info("health service (only) in plaintext on {}",
+                 WithPort(config.health_listen, server->health_port_));
+  }
   server->health_reporter_ = std::make_shared<WriteHealthReporter>(
-      server->log_.get(), server->grpc_server_->GetHealthCheckService(),
+      server->log_.get(), std::move(health_services),
       std::vector<std::string>{
           evstore::v1::EventStoreService::service_full_name()});
   server->timer_->Register(server->health_reporter_);
@@ -148,6 +178,7 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
 EvstoreServer::~EvstoreServer() {
   Shutdown(absl::Now());
   if (grpc_server_ != nullptr) grpc_server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
 }
 
 void EvstoreServer::Shutdown(absl::Time deadline) {
@@ -156,13 +187,19 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   shut_down_ = true;
   if (metrics_ != nullptr) metrics_->DetachLog();
   if (health_reporter_ != nullptr) health_reporter_->Stop();
-  if (grpc_server_ != nullptr && grpc_server_->GetHealthCheckService()) {
-    grpc_server_->GetHealthCheckService()->Shutdown();
+  for (grpc::Server* server : {grpc_server_.get(), health_server_.get()}) {
+    if (server != nullptr && server->GetHealthCheckService()) {
+      server->GetHealthCheckService()->Shutdown();
+    }
   }
   if (log_ != nullptr) log_->Close();
   if (service_ != nullptr) service_->BeginShutdown();
   if (grpc_server_ != nullptr)
     grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  // Last, so that probes see NOT_SERVING until the server is gone.
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   if (timer_ != nullptr) timer_->Stop();
   if (live_pool_ != nullptr) live_pool_->Stop();
   if (disk_pool_ != nullptr) disk_pool_->Stop();

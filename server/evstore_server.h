@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server.h"
 #include "server/admin_service.h"
 #include "server/event_store_service.h"
@@ -25,8 +26,10 @@ namespace evstore::server {
 class EvstoreServer {
  public:
   // Opens the log in config.data_dir and starts serving on config.listen,
-  // over TLS when config has TLS files (see tls_credentials.h), and the
-  // Prometheus metrics on config.metrics_address unless it is empty.
+  // over TLS when config has TLS files (see tls_credentials.h), the
+  // Prometheus metrics on config.metrics_address unless it is empty, and,
+  // when config.health_listen is set, the health service alone in plaintext
+  // there (the same status as on config.listen).
   // Errors: FAILED_PRECONDITION naming the flag and file for an unreadable or
   // invalid TLS file (checked first); the log's Open error with the
   // directory named (FAILED_PRECONDITION when another process holds it or
@@ -46,6 +49,8 @@ class EvstoreServer {
   int metrics_port() const {
     return metrics_endpoint_ != nullptr ? metrics_endpoint_->port() : 0;
   }
+  // The bound port of config.health_listen; 0 when it is not set.
+  int health_port() const { return health_port_; }
 
   // Graceful shutdown, in order:
   //  0. scrapes stop reading the log (the endpoint serves until
@@ -77,8 +82,13 @@ class EvstoreServer {
   std::unique_ptr<EventStoreService> service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Serves grpc.health.v1 only (config.health_listen); may be null. The
+  // generic service (every other method: UNIMPLEMENTED) outlives it.
+  std::unique_ptr<grpc::CallbackGenericService> health_unimplemented_;
+  std::unique_ptr<grpc::Server> health_server_;
   std::shared_ptr<WriteHealthReporter> health_reporter_;
   int port_ = 0;
+  int health_port_ = 0;
 
   Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

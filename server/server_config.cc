@@ -24,12 +24,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "base/flag_names.h"
 #include "storage/absl_string_view.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on, as host:port or [ipv6]:port. Port 0 "
           "picks a free port (see --port_file).");
+ABSL_FLAG(std::string, health_listen, "",
+          "Optional second address, host:port, serving only the gRPC health "
+          "service (grpc.health.v1) in plaintext, for probes that cannot "
+          "speak TLS (Kubernetes' native gRPC probes). It carries no data "
+          "and needs no token, so it may listen on any address. Empty: "
+          "none.");
 ABSL_FLAG(std::string, data_dir, "./data",
           "Directory of the event log; created when missing. Only one "
           "evstored may use a directory at a time.");
@@ -118,6 +125,7 @@ namespace {
 // Every flag of evstored; each may also be set by EVSTORE_<NAME IN CAPS>.
 constexpr absl::string_view kFlagNames[] = {
     "listen",
+    "health_listen",
     "data_dir",
     "durability",
     "auto_create_customers",
@@ -349,6 +357,17 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
   config.listen = absl::GetFlag(FLAGS_listen);
   absl::Status status = ValidateListenAddress(config.listen);
   if (!status.ok()) return WithSource(status, "listen", from_environment);
+  config.health_listen = absl::GetFlag(FLAGS_health_listen);
+  if (!config.health_listen.empty()) {
+    status = ValidateListenAddress(config.health_listen);
+    if (!status.ok()) {
+      // The message names --listen: name the flag that was given.
+      return WithSource(absl::InvalidArgumentError(absl::StrCat(
+                            "--health_listen: ",
+                            absl::StripPrefix(status.message(), "--listen: "))),
+                        "health_listen", from_environment);
+    }
+  }
 
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (config.data_dir.empty()) {

@@ -25,6 +25,9 @@ enum class LogFormat {
 struct ServerConfig {
   // host:port to listen on; port 0 picks a free port.
   std::string listen = "127.0.0.1:50051";
+  // When set, host:port of a plaintext listener serving only the gRPC
+  // health service (for probes that cannot speak TLS).
+  std::string health_listen;
   std::string data_dir = "./data";
   Durability durability = Durability::kFsync;
   // Development only: see EventLogOptions::auto_create_customers.

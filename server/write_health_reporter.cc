@@ -8,16 +8,18 @@
 namespace evstore::server {
 
 WriteHealthReporter::WriteHealthReporter(
-    EventLog* log, grpc::HealthCheckServiceInterface* health,
+    EventLog* log, std::vector<grpc::HealthCheckServiceInterface*> health,
     std::vector<std::string> services)
-    : log_(log), health_(health), services_(std::move(services)) {
+    : log_(log), health_(std::move(health)), services_(std::move(services)) {
   SetServing(true);
 }
 
 void WriteHealthReporter::SetServing(bool serving) {
-  health_->SetServingStatus(serving);
-  for (const std::string& service : services_) {
-    health_->SetServingStatus(service, serving);
+  for (grpc::HealthCheckServiceInterface* health : health_) {
+    health->SetServingStatus(serving);
+    for (const std::string& service : services_) {
+      health->SetServingStatus(service, serving);
+    }
   }
 }
 

@@ -26,9 +26,12 @@ namespace evstore::server {
 
 class WriteHealthReporter : public HousekeepingTimer::Client {
  public:
-  // Reports for the overall server ("") and each of `services`. `log` and
-  // `health` must outlive the reporter's ticks.
-  WriteHealthReporter(EventLog* log, grpc::HealthCheckServiceInterface* health,
+  // Reports for the overall server ("") and each of `services`, to every
+  // health service in `health` (the main server's and the health-only
+  // listener's, see --health_listen). `log` and `health` must outlive the
+  // reporter's ticks.
+  WriteHealthReporter(EventLog* log,
+                      std::vector<grpc::HealthCheckServiceInterface*> health,
                       std::vector<std::string> services);
 
   // Checks the log's write health; called on the timer thread only.
@@ -42,7 +45,7 @@ class WriteHealthReporter : public HousekeepingTimer::Client {
   void SetServing(bool serving);
 
   EventLog* const log_;
-  grpc::HealthCheckServiceInterface* const health_;
+  const std::vector<grpc::HealthCheckServiceInterface*> health_;
   const std::vector<std::string> services_;
   absl::StatusCode last_code_ = absl::StatusCode::kOk;  // Timer thread only.
   std::atomic<bool> stopped_{false};

@@ -22,6 +22,7 @@ Command TailCommand();
 Command CustomerCommand();
 Command TokenCommand();
 Command BackupCommand();
+Command HealthCommand();
 
 }  // namespace evstore::cli
 

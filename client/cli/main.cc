@@ -16,7 +16,8 @@ namespace {
 
 std::vector<Command> AllCommands() {
   return {AppendCommand(),   ReadCommand(),  GetCommand(),   TailCommand(),
-          CustomerCommand(), TokenCommand(), BackupCommand()};
+          CustomerCommand(), TokenCommand(), BackupCommand(),
+          HealthCommand()};
 }
 
 constexpr absl::string_view kExitCodes =

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 SKIP = 77
 
@@ -88,13 +89,18 @@ def check_statefulset(objects):
           "neither TLS nor EVSTORE_ALLOW_INSECURE: evstored would refuse "
           "0.0.0.0")
 
-    # Data volume: a claim template mounted at the data dir.
-    data_dir = config.get("EVSTORE_DATA_DIR")
+    # Data volume: a claim template mounted at or above the data dir (a
+    # subdirectory keeps the file system's lost+found out of it and leaves
+    # room on the volume for backups).
+    data_dir = str(config.get("EVSTORE_DATA_DIR"))
     mounts = {m["name"]: m for m in container.get("volumeMounts", [])}
     claims = [t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])]
     check("data" in claims, "no volumeClaimTemplate named data")
-    check(mounts.get("data", {}).get("mountPath") == data_dir,
-          f"the data claim is not mounted at EVSTORE_DATA_DIR ({data_dir})")
+    mount = mounts.get("data", {}).get("mountPath", "")
+    check(mount and (data_dir == mount or
+                     data_dir.startswith(mount.rstrip("/") + "/")),
+          f"the data claim is not mounted at or above EVSTORE_DATA_DIR "
+          f"({data_dir})")
     # TLS files come from the mounted Secret.
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     tls_dir = mounts.get("tls", {}).get("mountPath", "<none>")
@@ -191,14 +197,51 @@ def check_services(objects, sts, pod_labels):
               f"ServiceMonitor endpoint {endpoint} is not the metrics port")
 
 
-def check_rules_and_dashboard(objects):
+def documented_metrics(root):
+    """The series names of docs/metrics.md's tables (histograms also as
+    _bucket, _sum and _count), plus the process_* series it lists."""
+    with open(f"{root}/docs/metrics.md") as f:
+        names = set(re.findall(r"^\| `([a-z_]+)`", f.read(), re.M))
+    for name in list(names):
+        names.update({name + "_bucket", name + "_sum", name + "_count"})
+    return names
+
+
+def metrics_used(expr):
+    return set(re.findall(r"\b((?:evstore|process)_[a-z_]+)", expr))
+
+
+def check_promtool_rules(groups):
+    """`promtool check rules` parses every PromQL expression (skipped when
+    promtool is missing; scripts/install-deps.sh installs it)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        print("note: promtool not installed; PromQL not parsed")
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        yaml.safe_dump({"groups": groups}, f)
+        f.flush()
+        result = subprocess.run([promtool, "check", "rules", f.name],
+                                capture_output=True, text=True, timeout=60)
+    check(result.returncode == 0,
+          f"promtool check rules failed:\n{result.stdout}{result.stderr}")
+
+
+def check_rules_and_dashboard(root, objects):
+    known = documented_metrics(root)
+    check(len(known) > 20, f"docs/metrics.md lists only {len(known)} series")
     rules = one(objects, "PrometheusRule", "evstore")
-    alerts = [r for g in rules["spec"]["groups"] for r in g["rules"]]
+    groups = rules.get("spec", {}).get("groups", [])
+    alerts = [r for g in groups for r in g["rules"]]
     check(len(alerts) >= 5, f"only {len(alerts)} alert rules")
     for rule in alerts:
         check(rule.get("alert") and rule.get("expr") and
               rule.get("labels", {}).get("severity"),
               f"rule {rule.get('alert')} lacks alert, expr or severity")
+        for metric in metrics_used(str(rule.get("expr", ""))) - known:
+            check(False, f"rule {rule.get('alert')} uses {metric}, which "
+                  "docs/metrics.md does not list (evstored does not export it)")
+    check_promtool_rules(groups)
     dashboards = one(objects, "ConfigMap", "evstore-grafana-dashboard")
     check(dashboards.get("metadata", {}).get("labels", {})
           .get("grafana_dashboard") == "1",
@@ -207,11 +250,16 @@ def check_rules_and_dashboard(objects):
         dashboard = json.loads(text)
         exprs = [t["expr"] for p in dashboard["panels"]
                  for t in p.get("targets", [])]
+        for expr in exprs:
+            for metric in metrics_used(expr) - known:
+                check(False, f"dashboard {name} uses {metric}, which "
+                      "docs/metrics.md does not list")
         for metric in ("evstore_append_requests_total",
-                       "evstore_append_latency_seconds_bucket",
-                       "evstore_fsync_latency_seconds_bucket",
-                       "evstore_subscription_lag_events",
-                       "evstore_active_subscriptions"):
+                       "evstore_append_duration_seconds_bucket",
+                       "evstore_wal_fsync_duration_seconds_bucket",
+                       "evstore_subscription_lag_max_events",
+                       "evstore_subscriptions_active",
+                       "evstore_storage_sst_bytes"):
             check(any(metric in e for e in exprs),
                   f"dashboard {name} has no panel over {metric}")
 
@@ -235,7 +283,7 @@ def main():
     objects = render(root)
     sts, pod_labels, run_as_user = check_statefulset(objects)
     check_services(objects, sts, pod_labels)
-    check_rules_and_dashboard(objects)
+    check_rules_and_dashboard(root, objects)
     check_dockerfile(root, run_as_user)
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))

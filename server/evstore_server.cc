@@ -1,6 +1,7 @@
 #include "server/evstore_server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <optional>
@@ -9,13 +10,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/server_interceptor.h"
 #include "server/admin_bootstrap.h"
 #include "server/tls_credentials.h"
 #include "spdlog/spdlog.h"
@@ -117,6 +121,11 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   builder.AddListeningPort(config.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->admin_service_.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(server->in_flight_.MakeInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(MaxReceiveMessageSize(config.limits));
   // Without this, a second evstored could bind the same port and silently
   // take half of the connections.
@@ -194,8 +203,7 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   }
   if (log_ != nullptr) log_->Close();
   if (service_ != nullptr) service_->BeginShutdown();
-  if (grpc_server_ != nullptr)
-    grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  if (grpc_server_ != nullptr) StopGrpc(deadline);
   // Last, so that probes see NOT_SERVING until the server is gone.
   if (health_server_ != nullptr) {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
@@ -203,6 +211,41 @@ void EvstoreServer::Shutdown(absl::Time deadline) {
   if (timer_ != nullptr) timer_->Stop();
   if (live_pool_ != nullptr) live_pool_->Stop();
   if (disk_pool_ != nullptr) disk_pool_->Stop();
+}
+
+void EvstoreServer::StopGrpc(absl::Time deadline) {
+  // grpc::Server::Shutdown stops accepting calls at once and waits for every
+  // open call until the deadline. Ours end by themselves now (the log is
+  // closed: appends answered, tails and sessions ended); health watches and
+  // reflection streams never do. So once ours are done, the canceller ends
+  // the rest, and keeps doing so until Shutdown returns (a call may still
+  // have been accepted as it began). Health watchers get kWatchGrace from
+  // the start of this step to receive NOT_SERVING first.
+  constexpr absl::Duration kWatchGrace = absl::Milliseconds(100);
+  const absl::Time not_before = absl::Now() + kWatchGrace;
+  absl::Notification stopped;
+  std::atomic<bool> late{false};
+  std::thread canceller([this, deadline, not_before, &stopped, &late] {
+    while (!stopped.HasBeenNotified()) {
+      if (!in_flight_.WaitUntilIdle(deadline)) {
+        late = true;  // Shutdown cancels them at the deadline.
+        return;
+      }
+      if (in_flight_.others() > 0) {
+        if (stopped.WaitForNotificationWithDeadline(not_before)) return;
+        grpc_server_cancel_all_calls(grpc_server_->c_server());
+      }
+      stopped.WaitForNotificationWithTimeout(absl::Milliseconds(20));
+    }
+  });
+  grpc_server_->Shutdown(absl::ToChronoTime(deadline));
+  stopped.Notify();
+  canceller.join();
+  if (late) {
+    spdlog::warn(
+        "shutdown: calls still open at the shutdown deadline were cancelled "
+        "(e.g. a subscriber that stopped reading)");
+  }
 }
 
 void EvstoreServer::Wait() {

@@ -14,6 +14,7 @@
 #include "server/admin_service.h"
 #include "server/event_store_service.h"
 #include "server/housekeeping_timer.h"
+#include "server/in_flight_calls.h"
 #include "server/metrics/metrics_endpoint.h"
 #include "server/metrics/server_metrics.h"
 #include "server/server_config.h"
@@ -59,8 +60,9 @@ class EvstoreServer {
   //  1. close the log: queued appends commit and are answered, new ones fail
   //     with UNAVAILABLE, tails close so subscriptions end with UNAVAILABLE;
   //  2. end append sessions (UNAVAILABLE once their replies are written);
-  //  3. stop gRPC: no new calls; calls still open at `deadline` are
-  //     cancelled;
+  //  3. stop gRPC: no new calls; once every evstore.v1 call has ended,
+  //     the others (health watches, reflection) are cancelled at once;
+  //     evstore.v1 calls still open at `deadline` are cancelled;
   //  4. stop the timer and the pools.
   // Idempotent and thread-safe; later calls return at once.
   void Shutdown(absl::Time deadline);
@@ -70,6 +72,11 @@ class EvstoreServer {
 
  private:
   EvstoreServer() = default;
+
+  // Shutdown's step 3: stops grpc_server_, cancelling the calls that are
+  // not ours (InFlightCalls) as soon as ours have ended, and ours too at
+  // `deadline`.
+  void StopGrpc(absl::Time deadline);
 
   // Destroyed in reverse order: gRPC first, the log, then the metrics it
   // reports to.
@@ -81,6 +88,7 @@ class EvstoreServer {
   std::unique_ptr<HousekeepingTimer> timer_;
   std::unique_ptr<EventStoreService> service_;
   std::unique_ptr<AdminService> admin_service_;
+  InFlightCalls in_flight_;  // Outlives grpc_server_, which counts into it.
   std::unique_ptr<grpc::Server> grpc_server_;
   // Serves grpc.health.v1 only (config.health_listen); may be null. The
   // generic service (every other method: UNIMPLEMENTED) outlives it.

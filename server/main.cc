@@ -185,14 +185,21 @@ int main(int argc, char* argv[]) {
   }
 
   if (!config->restore_from.empty()) {
-    absl::Status restored =
+    absl::StatusOr<evstore::RestoreOutcome> restored =
         evstore::RestoreBackup(config->restore_from, config->data_dir);
     if (!restored.ok()) {
-      PrintError(absl::StrCat("--restore_from: ", restored.message()));
+      PrintError(absl::StrCat("--restore_from: ", restored.status().message()));
       return 1;
     }
-    spdlog::info("restored backup {} into data dir {}", config->restore_from,
-                 config->data_dir);
+    if (*restored == evstore::RestoreOutcome::kAlreadyRestored) {
+      spdlog::info(
+          "data dir {} already holds the restore of backup {} (its {} file): "
+          "opening it as it is; --restore_from can be removed",
+          config->data_dir, config->restore_from, evstore::kRestoredFromFile);
+    } else {
+      spdlog::info("restored backup {} into data dir {}", config->restore_from,
+                   config->data_dir);
+    }
   }
 
   // Before the server starts, so that a signal during startup is not lost.

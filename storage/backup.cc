@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -44,6 +46,29 @@ absl::Status CopyFileDurably(const fs::path& from, const fs::path& to) {
                                             ec.message()));
   }
   return FsyncPath(to, false);
+}
+
+// The backup directory named by data_dir's kRestoredFromFile; empty when
+// there is none.
+std::string RestoredFrom(const fs::path& data_dir) {
+  std::ifstream in(data_dir / kRestoredFromFile);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  return line;
+}
+
+absl::Status WriteRestoredFrom(const fs::path& data_dir,
+                               const std::string& backup_dir) {
+  const fs::path path = data_dir / kRestoredFromFile;
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << backup_dir << "\n";
+    out.flush();
+    if (!out) {
+      return absl::InternalError(absl::StrCat("cannot write ", path.string()));
+    }
+  }
+  return FsyncPath(path, false);
 }
 
 bool IsInside(const fs::path& path, const fs::path& dir) {
@@ -105,9 +130,12 @@ absl::StatusOr<DirectoryUsage> UsageOf(const std::string& dir) {
   return usage;
 }
 
-absl::Status RestoreBackup(const std::string& backup_dir,
-                           const std::string& data_dir) {
+absl::StatusOr<RestoreOutcome> RestoreBackup(const std::string& backup_dir,
+                                             const std::string& data_dir) {
   std::error_code ec;
+  if (!backup_dir.empty() && RestoredFrom(data_dir) == backup_dir) {
+    return RestoreOutcome::kAlreadyRestored;
+  }
   std::vector<fs::path> files;
   bool has_current = false;
   bool has_manifest = false;
@@ -153,7 +181,11 @@ absl::Status RestoreBackup(const std::string& backup_dir,
   absl::Status status =
       CopyFileDurably(fs::path(backup_dir) / "CURRENT", target / "CURRENT");
   if (!status.ok()) return status;
-  return FsyncPath(target, true);
+  status = WriteRestoredFrom(target, backup_dir);
+  if (!status.ok()) return status;
+  status = FsyncPath(target, true);
+  if (!status.ok()) return status;
+  return RestoreOutcome::kRestored;
 }
 
 }  // namespace evstore

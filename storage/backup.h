@@ -34,15 +34,33 @@ struct DirectoryUsage {
 };
 absl::StatusOr<DirectoryUsage> UsageOf(const std::string& dir);
 
+// What RestoreBackup did.
+enum class RestoreOutcome {
+  // The backup was copied into the data directory.
+  kRestored,
+  // The data directory already holds a completed restore of this very
+  // backup directory (see kRestoredFromFile), possibly with appends made
+  // since: nothing was copied, so that a restart with --restore_from still
+  // given (e.g. left in a Kubernetes ConfigMap) opens the data as it is.
+  kAlreadyRestored,
+};
+
+// The file RestoreBackup writes into the data directory, last, holding the
+// backup directory's path and a newline: it marks a completed restore.
+inline constexpr char kRestoredFromFile[] = "RESTORED_FROM";
+
 // Copies the backup in `backup_dir` into `data_dir`, which must be missing
 // (it is created) or empty, so that opening `data_dir` opens the backup.
-// Every file is fsync'd, CURRENT is copied last and the directory is
-// fsync'd, so a restore that completed survives a crash. FAILED_PRECONDITION
-// when `data_dir` is not empty or `backup_dir` is not a backup (no CURRENT
-// or MANIFEST file); the I/O error otherwise. A failed restore may leave
-// files in `data_dir`: empty it before trying again.
-absl::Status RestoreBackup(const std::string& backup_dir,
-                           const std::string& data_dir);
+// Every file is fsync'd, CURRENT is copied after the table files, then
+// kRestoredFromFile is written, and the directory is fsync'd, so a restore
+// that completed survives a crash. kAlreadyRestored when `data_dir` holds
+// kRestoredFromFile naming `backup_dir` (exactly as given). FAILED_PRECONDITION
+// when `data_dir` is otherwise not empty or `backup_dir` is not a backup (no
+// CURRENT or MANIFEST file); the I/O error otherwise. A failed restore may
+// leave files (but no kRestoredFromFile) in `data_dir`: empty it before
+// trying again.
+absl::StatusOr<RestoreOutcome> RestoreBackup(const std::string& backup_dir,
+                                             const std::string& data_dir);
 
 }  // namespace evstore
 

@@ -32,7 +32,9 @@ TEST_CASE("a backup restores to the events and heads of the log") {
   }
   EventLogOptions restored = options;
   restored.data_dir = dir.path() + "/restored";
-  REQUIRE(RestoreBackup(backup, restored.data_dir).ok());
+  REQUIRE(RestoreBackup(backup, restored.data_dir)
+              .value_or(RestoreOutcome::kAlreadyRestored) ==
+          RestoreOutcome::kRestored);
   std::unique_ptr<EventLog> log = *EventLog::Open(restored);
   CHECK(ReadAll(*log, "orsted-dk").size() == 5);
   CHECK(ReadAll(*log, "gasum").size() == 3);
@@ -69,13 +71,45 @@ TEST_CASE("a restore needs a backup and an empty data directory") {
   const std::string full = dir.path() + "/full";
   std::filesystem::create_directories(full);
   { std::ofstream(full + "/file") << "x"; }
-  CHECK(absl::IsFailedPrecondition(RestoreBackup(backup, full)));
+  CHECK(absl::IsFailedPrecondition(RestoreBackup(backup, full).status()));
   CHECK(std::filesystem::exists(full + "/file"));
-  CHECK(absl::IsFailedPrecondition(RestoreBackup(full, dir.path() + "/new")));
+  CHECK(absl::IsFailedPrecondition(
+      RestoreBackup(full, dir.path() + "/new").status()));
   const std::string empty = dir.path() + "/empty";
   std::filesystem::create_directories(empty);
   CHECK(RestoreBackup(backup, empty).ok());
   CHECK(std::filesystem::exists(empty + "/CURRENT"));
+}
+
+TEST_CASE("restoring the same backup again keeps the data appended since") {
+  TempDir dir;
+  const EventLogOptions options = TestOptions(dir.path());
+  const std::string backup = dir.path() + "/backup";
+  {
+    std::unique_ptr<EventLog> log = *EventLog::Open(options);
+    REQUIRE(AppendSync(*log, OneStream("orsted-dk", "contract/A", 2)).ok());
+    REQUIRE(log->CreateBackup(backup).ok());
+  }
+  EventLogOptions restored = options;
+  restored.data_dir = dir.path() + "/restored";
+  REQUIRE(*RestoreBackup(backup, restored.data_dir) ==
+          RestoreOutcome::kRestored);
+  {
+    std::unique_ptr<EventLog> log = *EventLog::Open(restored);
+    REQUIRE(AppendSync(*log, OneStream("orsted-dk", "contract/A", 3)).ok());
+  }
+  // A restart with --restore_from still set: nothing is copied over.
+  absl::StatusOr<RestoreOutcome> again =
+      RestoreBackup(backup, restored.data_dir);
+  REQUIRE(again.ok());
+  CHECK(*again == RestoreOutcome::kAlreadyRestored);
+  std::unique_ptr<EventLog> log = *EventLog::Open(restored);
+  CHECK(log->Head("orsted-dk") == FeedPosition(5));
+  // Another backup into that directory is still refused.
+  const std::string other = dir.path() + "/other";
+  REQUIRE(log->CreateBackup(other).ok());
+  CHECK(absl::IsFailedPrecondition(
+      RestoreBackup(other, restored.data_dir).status()));
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 #
 # Defaults (environment, EVSTORE_<FLAG> for every flag; the command line
 # wins): listens on 0.0.0.0:50051 (gRPC), metrics on 0.0.0.0:9464 (the
-# --metrics_address flag), data in the /data volume, runs as uid 10001.
+# --metrics_address flag), data in /data/db on the /data volume (backups
+# can go beside it, e.g. /data/backups/<name>), runs as uid 10001.
 #
 # Transport security is the caller's explicit choice: evstored refuses
 # plaintext on 0.0.0.0 (exit 2, naming both ways out), so a run must give
@@ -52,7 +53,7 @@ COPY --from=build /out/evstored /out/evstore /usr/local/bin/
 USER 10001:10001
 WORKDIR /data
 ENV EVSTORE_LISTEN=0.0.0.0:50051 \
-    EVSTORE_DATA_DIR=/data \
+    EVSTORE_DATA_DIR=/data/db \
     EVSTORE_METRICS_ADDRESS=0.0.0.0:9464
 VOLUME ["/data"]
 # 50051: gRPC (EventStoreService, AdminService, grpc.health.v1).

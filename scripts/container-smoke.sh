@@ -3,7 +3,7 @@
 # refuses plaintext on 0.0.0.0 without --allow_insecure; started with TLS
 # (a throwaway CA and server certificate) it becomes SERVING on the gRPC
 # health service, both over TLS and on the plaintext health-only port
-# (--health_listen, what Kubernetes' native gRPC probes use), wrote its bootstrap admin token to its /data volume, and an
+# (--health_listen, what Kubernetes' native gRPC probes use), wrote its bootstrap admin token to its data dir /data/db, and an
 # event appended through it reads back; `podman stop` (SIGTERM) ends it with
 # exit status 0. Everything listens on 127.0.0.1 only (--network host shares
 # the host's loopback, so nothing is exposed beyond this machine).
@@ -117,9 +117,9 @@ health=$(cli health --wait 60s) || { podman logs "$name" >&2; fail "not SERVING"
 health=$(plain_cli --address "127.0.0.1:$health_port" health) || fail "health port: $health"
 [ "$health" = '{"status":"SERVING"}' ] || fail "health port said: $health"
 
-step "admin token from the /data volume, customer, producer token"
-admin=$(podman exec "$name" cat /data/admin.token)
-[[ "$admin" == evs_* ]] || fail "no admin token in /data/admin.token"
+step "admin token from the data dir (/data/db), customer, producer token"
+admin=$(podman exec "$name" cat /data/db/admin.token)
+[[ "$admin" == evs_* ]] || fail "no admin token in /data/db/admin.token"
 cli --token "$admin" customer create smoke-customer >/dev/null
 producer=$(cli --token "$admin" token create --role producer --description smoke)
 [[ "$producer" == evs_* ]] || fail "no producer token: $producer"
@@ -132,6 +132,11 @@ read_back=$(cli --token "$producer" --customer smoke-customer read --stream smok
 [ "$(grep -c . <<<"$read_back")" = 1 ] || fail "expected one event, read: $read_back"
 grep -q '"type":"SmokeTested"' <<<"$read_back" || fail "wrong event: $read_back"
 grep -q '"value":42' <<<"$read_back" || fail "wrong data: $read_back"
+
+step "online backup onto the volume, beside the data dir"
+podman exec "$name" mkdir -p /data/backups
+backup=$(cli --token "$admin" backup /data/backups/smoke) || fail "backup: $backup"
+podman exec "$name" test -f /data/backups/smoke/CURRENT || fail "no backup in /data/backups/smoke"
 
 step "podman stop (SIGTERM): graceful exit"
 podman stop -t 30 "$name" >/dev/null

@@ -10,7 +10,7 @@ namespace evstore::server {
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address,
-    std::shared_ptr<prometheus::Collectable> collectable) {
+    const std::shared_ptr<prometheus::Collectable>& collectable) {
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   try {
     // One thread: scrapes are rare, and each takes the metrics' locks.

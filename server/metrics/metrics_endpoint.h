@@ -19,7 +19,7 @@ class MetricsEndpoint {
   // `collectable` at /metrics. UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& address,
-      std::shared_ptr<prometheus::Collectable> collectable);
+      const std::shared_ptr<prometheus::Collectable>& collectable);
 
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;

@@ -15,9 +15,8 @@ namespace evstore::cli {
 namespace {
 
 std::vector<Command> AllCommands() {
-  return {AppendCommand(),   ReadCommand(),  GetCommand(),   TailCommand(),
-          CustomerCommand(), TokenCommand(), BackupCommand(),
-          HealthCommand()};
+  return {AppendCommand(),   ReadCommand(),  GetCommand(),    TailCommand(),
+          CustomerCommand(), TokenCommand(), BackupCommand(), HealthCommand()};
 }
 
 constexpr absl::string_view kExitCodes =

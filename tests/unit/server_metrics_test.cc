@@ -83,12 +83,16 @@ TEST_CASE("appends to the event log move the customer and commit series") {
       testing::AppendSync(**log, testing::OneStream("acme", "s-1", 3)).ok());
   AppendBatch two = testing::OneStream("globex", "s-1", 2);
   two.writes[0].events[0].data = R"({"value":12345})";
-  REQUIRE(testing::AppendSync(**log, std::move(two)).ok());
+  const absl::StatusOr<AppendResult> appended_two =
+      testing::AppendSync(**log, std::move(two));
+  REQUIRE(appended_two.ok());
   // Beyond the memtable's first (inline) arena block.
   AppendBatch large = testing::OneStream("initech", "s-1", 1);
   large.writes[0].events[0].data =
       "{\"blob\":\"" + std::string(16 << 10, 'x') + "\"}";
-  REQUIRE(testing::AppendSync(**log, std::move(large)).ok());
+  const absl::StatusOr<AppendResult> appended_large =
+      testing::AppendSync(**log, std::move(large));
+  REQUIRE(appended_large.ok());
 
   const std::vector<MetricFamily> families = metrics.Collect();
   CHECK(CounterOf(families, "evstore_appended_events_total", "customer",

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,6 @@
 #include "absl/time/time.h"
 #include "base/partition.h"
 #include "tests/integration/evstored_process.h"
-#include "tests/integration/subscribe_support.h"
 #include "tests/integration/test_events.h"
 
 namespace evstore::testing {

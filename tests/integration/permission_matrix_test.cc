@@ -248,7 +248,9 @@ Outcome CallCheckpoint(v1::EventStoreService::Stub& stub, CheckpointRpc rpc,
       v1::ListCheckpointsRequest request;
       request.set_customer(customer);
       v1::ListCheckpointsResponse response;
-      return OutcomeOf(stub.ListCheckpoints(&context, request, &response),
+      const grpc::Status status =
+          stub.ListCheckpoints(&context, request, &response);
+      return OutcomeOf(status,
                        static_cast<size_t>(response.checkpoints_size()));
     }
     case kDeleteCheckpoint: {

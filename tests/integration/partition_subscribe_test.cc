@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <random>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/time/clock.h"

@@ -249,7 +249,6 @@ TEST_CASE("deleting a customer deletes its checkpoints") {
     ++left;
   }
   CHECK(left == 1);  // beta-power's.
-
 }
 
 TEST_CASE("racing commits of one checkpoint never move it backwards") {

@@ -262,9 +262,9 @@ TEST_CASE(
   // The same answers whether the checkpoint (or the customer) exists.
   auto answers = [&](const std::string& customer) {
     std::vector<std::string> out;
-    for (grpc::Status status : {outsider.Commit(customer, "loader", 1),
-                                outsider.Get(customer, "loader"),
-                                outsider.Delete(customer, "loader")}) {
+    for (const grpc::Status& status : {outsider.Commit(customer, "loader", 1),
+                                       outsider.Get(customer, "loader"),
+                                       outsider.Delete(customer, "loader")}) {
       out.push_back(std::to_string(status.error_code()) + " " +
                     status.error_message());
     }

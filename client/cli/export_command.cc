@@ -121,7 +121,8 @@ int RunExport(const GlobalOptions& global, const ParsedArgs& args) {
   std::fprintf(stderr,
                "exported %s events (positions %s..%s) in %.1f s, %.0f "
                "events/s\n",
-               absl::StrCat(exported).c_str(), absl::StrCat(range.from).c_str(),
+               absl::StrCat(exported).c_str(),
+               range.from == 0 ? "oldest" : absl::StrCat(range.from).c_str(),
                absl::StrCat(range.to).c_str(), seconds, exported / seconds);
   return kExitOk;
 }

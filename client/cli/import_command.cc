@@ -79,24 +79,48 @@ class Batch {
   std::size_t bytes_ = 0;
 };
 
-// One event of `batch` per append, for a batch that mixes recorded and new
-// ids (ALREADY_EXISTS), e.g. after an interrupted import with other batches.
-absl::Status AppendOneByOne(const client::Client& client, const Batch& batch,
-                            ImportCounts& counts) {
+// For a batch whose ids are partly or wholly recorded, but not by one
+// identical append (ALREADY_EXISTS), e.g. a second import with another
+// --batch-size or after an interrupted one: looks the ids up and appends only
+// the events that are not recorded yet, in order.
+absl::Status AppendUnrecorded(const client::Client& client, const Batch& batch,
+                              ImportCounts& counts) {
+  v1::GetEventsRequest lookup;
+  lookup.set_customer(batch.request().customer());
+  lookup.set_include_data(false);
   for (const v1::StreamWrite& write : batch.request().writes()) {
     for (const v1::ProposedEvent& event : write.events()) {
-      v1::AppendRequest single;
-      single.set_customer(batch.request().customer());
-      v1::StreamWrite* one = single.add_writes();
-      one->set_stream(write.stream());
-      *one->add_events() = event;
-      absl::StatusOr<v1::AppendResponse> response = client.Append(single);
-      if (!response.ok()) return response.status();
-      ++counts.appends;
-      (response->duplicate() ? counts.duplicates : counts.appended) += 1;
-      counts.last_position = response->last_position();
+      lookup.add_ids(event.id());
     }
   }
+  absl::StatusOr<v1::GetEventsResponse> found = client.GetEvents(lookup);
+  if (!found.ok()) return found.status();
+  const absl::flat_hash_set<std::string> missing(found->missing_ids().begin(),
+                                                 found->missing_ids().end());
+  v1::AppendRequest rest;
+  rest.set_customer(batch.request().customer());
+  std::uint64_t new_events = 0;
+  for (const v1::StreamWrite& write : batch.request().writes()) {
+    v1::StreamWrite* kept = nullptr;
+    for (const v1::ProposedEvent& event : write.events()) {
+      if (!missing.contains(event.id())) {
+        ++counts.duplicates;
+        continue;
+      }
+      if (kept == nullptr) {
+        kept = rest.add_writes();
+        kept->set_stream(write.stream());
+      }
+      *kept->add_events() = event;
+      ++new_events;
+    }
+  }
+  if (new_events == 0) return absl::OkStatus();
+  absl::StatusOr<v1::AppendResponse> response = client.Append(rest);
+  if (!response.ok()) return response.status();
+  ++counts.appends;
+  (response->duplicate() ? counts.duplicates : counts.appended) += new_events;
+  counts.last_position = response->last_position();
   return absl::OkStatus();
 }
 
@@ -110,7 +134,7 @@ absl::Status Flush(const client::Client& client, Batch& batch,
         batch.events();
     counts.last_position = response->last_position();
   } else if (absl::IsAlreadyExists(response.status())) {
-    if (absl::Status status = AppendOneByOne(client, batch, counts);
+    if (absl::Status status = AppendUnrecorded(client, batch, counts);
         !status.ok()) {
       return status;
     }

@@ -29,12 +29,10 @@ constexpr char kTarget[] = "import-target";
 // `evstore --address <server> --data_dir <data dir> --customer <customer>
 // args...` with `input` on stdin.
 CliRun RunCliFor(const EvstoredProcess& server, const std::string& customer,
-                 std::vector<std::string> args,
-                 const std::string& input = "") {
-  std::vector<std::string> argv = {EvstoreCliPath(),  "--address",
-                                   server.address(),  "--data_dir",
-                                   server.data_dir(), "--customer",
-                                   customer};
+                 std::vector<std::string> args, const std::string& input = "") {
+  std::vector<std::string> argv = {
+      EvstoreCliPath(),  "--address",  server.address(), "--data_dir",
+      server.data_dir(), "--customer", customer};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, {}, std::chrono::seconds(60), input);
 }
@@ -76,9 +74,9 @@ std::uint64_t NumberField(const google::protobuf::Struct& object,
 
 TEST_CASE("cli export then import copies a feed in order and twice is once") {
   EvstoredProcess server;
-  CliRun run = RunCliFor(server, kSource,
-                         {"append", "--stdin-format", "envelope"},
-                         SourceEvents());
+  CliRun run =
+      RunCliFor(server, kSource, {"append", "--stdin-format", "envelope"},
+                SourceEvents());
   REQUIRE(run.exit_code == 0);
 
   const std::string file = server.data_dir() + "/../export.ndjson";
@@ -133,18 +131,18 @@ TEST_CASE("cli export then import copies a feed in order and twice is once") {
 TEST_CASE("cli import after a partial import appends only the rest") {
   EvstoredProcess server;
   const std::string all = SourceEvents();
-  REQUIRE(RunCliFor(server, kSource, {"append", "--stdin-format", "envelope"},
-                    all)
-              .exit_code == 0);
+  REQUIRE(
+      RunCliFor(server, kSource, {"append", "--stdin-format", "envelope"}, all)
+          .exit_code == 0);
   const CliRun exported = RunCliFor(server, kSource, {"export"});
   REQUIRE(exported.exit_code == 0);
   const std::vector<std::string> lines = NonEmptyLines(exported.out);
   REQUIRE(lines.size() == 30);
   std::string first_part;
   for (size_t i = 0; i < 11; ++i) absl::StrAppend(&first_part, lines[i], "\n");
-  REQUIRE(RunCliFor(server, kTarget, {"import", "--batch-size", "4"},
-                    first_part)
-              .exit_code == 0);
+  REQUIRE(
+      RunCliFor(server, kTarget, {"import", "--batch-size", "4"}, first_part)
+          .exit_code == 0);
 
   const CliRun run =
       RunCliFor(server, kTarget, {"import", "--batch-size", "5"}, exported.out);
@@ -182,9 +180,9 @@ TEST_CASE("cli export of a range writes exactly those positions") {
 
 TEST_CASE("cli import rejects a line without id and exit codes are usage") {
   EvstoredProcess server;
-  CliRun run = RunCliFor(
-      server, kTarget, {"import"},
-      "{\"stream\":\"s\",\"type\":\"T\",\"data\":{\"n\":1}}\n");
+  CliRun run =
+      RunCliFor(server, kTarget, {"import"},
+                "{\"stream\":\"s\",\"type\":\"T\",\"data\":{\"n\":1}}\n");
   INFO(Describe(run));
   CHECK(run.exit_code == 2);
   CHECK_THAT(run.err, Contains("line 1"));
@@ -198,18 +196,17 @@ TEST_CASE("cli import rejects a line without id and exit codes are usage") {
 TEST_CASE("cli exit codes tell permission and unavailable apart") {
   EvstoredProcess server;
   // A token that names no live token: UNAUTHENTICATED, exit 4.
-  std::vector<std::string> argv = {EvstoreCliPath(), "--address",
-                                   server.address(), "--token",
-                                   "evs_not_a_real_token", "--customer",
-                                   kSource,          "read"};
+  std::vector<std::string> argv = {
+      EvstoreCliPath(),       "--address",  server.address(), "--token",
+      "evs_not_a_real_token", "--customer", kSource,          "read"};
   CliRun run = RunProcess(argv, {}, std::chrono::seconds(20));
   INFO(Describe(run));
   CHECK(run.exit_code == 4);
   // Nothing listening: UNAVAILABLE, exit 5.
   const std::string address = server.address();
   server.Stop();
-  argv = {EvstoreCliPath(), "--address", address, "--customer", kSource,
-          "read"};
+  argv = {EvstoreCliPath(), "--address", address,
+          "--customer",     kSource,     "read"};
   run = RunProcess(argv, {}, std::chrono::seconds(20));
   INFO(Describe(run));
   CHECK(run.exit_code == 5);

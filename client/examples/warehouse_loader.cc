@@ -11,6 +11,7 @@
 // Usage:
 //   warehouse_loader --address HOST:PORT --customer ID --token TOKEN
 //       [--partition I/N] [--checkpoint NAME] [--max-events N]
+//       [--until-caught-up]
 // The token must be the customer's consumer token (or an admin token).
 #include <csignal>
 #include <cstdint>
@@ -38,11 +39,18 @@ struct LoaderFlags {
   std::string checkpoint = "warehouse-loader";
   std::string partition;         // "I/N" or empty.
   std::uint64_t max_events = 0;  // 0: run until SIGINT/SIGTERM.
+  bool until_caught_up = false;  // Stop once all recorded events are loaded.
 };
 
 bool ParseFlags(int argc, char** argv, LoaderFlags& flags) {
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string name = argv[i];
+    if (name == "--until-caught-up") {
+      flags.until_caught_up = true;
+      --i;  // Takes no value.
+      continue;
+    }
+    if (i + 1 >= argc) return false;
     const std::string value = argv[i + 1];
     if (name == "--address") {
       flags.address = value;
@@ -60,7 +68,7 @@ bool ParseFlags(int argc, char** argv, LoaderFlags& flags) {
       return false;
     }
   }
-  return argc % 2 == 1 && !flags.customer.empty();
+  return !flags.customer.empty();
 }
 
 // "I/N" as a Partition.
@@ -93,7 +101,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, flags)) {
     std::fprintf(stderr,
                  "usage: %s --address HOST:PORT --customer ID --token TOKEN "
-                 "[--partition I/N] [--checkpoint NAME] [--max-events N]\n",
+                 "[--partition I/N] [--checkpoint NAME] [--max-events N] "
+                 "[--until-caught-up]\n",
                  argv[0]);
     return 2;
   }
@@ -150,6 +159,7 @@ int main(int argc, char** argv) {
       case evstore::client::SubscriptionItem::Kind::kCaughtUp:
         std::fprintf(stderr, "caught up at position %llu\n",
                      static_cast<unsigned long long>(item->position));
+        if (flags.until_caught_up) stop_requested = 1;
         break;
       case evstore::client::SubscriptionItem::Kind::kHeartbeat:
         break;  // Idle; the checkpoint may move on (see the header).

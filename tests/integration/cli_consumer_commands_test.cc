@@ -9,11 +9,14 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "tests/integration/cli_runner.h"
 #include "tests/integration/evstored_process.h"
+#include "tests/integration/fixed_port_server.h"
 #include "tests/integration/run_process.h"
 #include "tests/integration/test_events.h"
 
@@ -221,6 +224,29 @@ TEST_CASE("cli retention set and get") {
             .exit_code == 2);
   CHECK(RunCliFor(server, {"retention", "get", "no-such-customer"}).exit_code ==
         3);
+}
+
+TEST_CASE("cli tail survives a server crash without duplicate or gap") {
+  EvstoredProcess server(FixedPortServer());
+  AppendNumbered(server, 0, 10);
+  CliRun tail;
+  std::thread tailing([&server, &tail] {
+    tail = RunCliFor(server, {"tail", "--count", "20", "--no-data"});
+  });
+  absl::SleepFor(absl::Seconds(2));  // The tail has printed the first 10.
+  server.Kill();
+  absl::SleepFor(absl::Milliseconds(500));
+  server.Start();
+  AppendNumbered(server, 10, 10);
+  tailing.join();
+  INFO(Describe(tail));
+  REQUIRE(tail.exit_code == 0);
+  const std::vector<google::protobuf::Struct> events = JsonLines(tail.out);
+  REQUIRE(events.size() == 20);
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(NumberField(events[i], "position") == i + 1);
+  }
+  CHECK_THAT(tail.err, Contains("resuming after position 10"));
 }
 
 }  // namespace

@@ -4,9 +4,6 @@
 // consume it. Every number must arrive exactly once and in order, and a
 // consumer started from the auto-committed checkpoint after a restart must
 // get exactly the remainder.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -26,6 +23,7 @@
 #include "client/evstore_client.h"
 #include "client/resuming_subscription.h"
 #include "tests/integration/evstored_process.h"
+#include "tests/integration/fixed_port_server.h"
 #include "tests/integration/test_events.h"
 
 namespace evstore::testing {
@@ -34,24 +32,6 @@ namespace {
 constexpr char kCustomer[] = "exactly-once";
 constexpr char kCheckpoint[] = "exactly-once-loader";
 constexpr int kStreams = 7;
-
-// A free TCP port on 127.0.0.1, so that the server comes back on the same
-// address after every restart (the consumers keep their channel).
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) ==
-          0);
-  socklen_t length = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) ==
-          0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // Clients that ride out restarts: Append and CommitCheckpoint retry for up
 // to about 30 s.
@@ -264,13 +244,6 @@ bool ReceivedAll(Consumer& consumer, size_t count, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   return consumer.received_count() >= count;
-}
-
-EvstoredProcessOptions FixedPortServer() {
-  EvstoredProcessOptions options;
-  options.extra_flags = {
-      absl::StrCat("--listen=127.0.0.1:", FreeLoopbackPort())};
-  return options;
 }
 
 TEST_CASE(

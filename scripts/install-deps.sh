@@ -25,6 +25,10 @@ PACKAGES=(
   # tests/deploy: PyYAML reads the rendered k8s/ manifests (kubectl itself
   # is not a Debian package: without it that test is skipped).
   python3-yaml
+  # examples/python and its test (tests/python): gRPC and protobuf for
+  # Python 3, xxhash for the partition hash (stubs come from protoc and
+  # grpc_python_plugin, already above).
+  python3-grpcio python3-protobuf python3-xxhash
   # Fuzzing (libFuzzer) and the sanitizer builds.
   clang libclang-rt-14-dev
 )

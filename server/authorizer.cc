@@ -27,17 +27,21 @@ struct PolicyRow {
   TokenRole role;
   std::string_view name;
   Grant append, read, get_events, subscribe, admin;
+  // Checkpoints are the consumer's own state: its customer's consumer (and
+  // admins) may read and write them; producers may not.
+  Grant read_checkpoints, write_checkpoints;
 };
 constexpr PolicyRow kPolicy[] = {
     // role               name        Append   Read     GetEvents Subscribe
-    // Admin
+    // Admin    ReadCheckpoints WriteCheckpoints
     {TokenRole::kAdmin, "admin", Grant::kAlways, Grant::kAlways, Grant::kAlways,
-     Grant::kAlways, Grant::kAlways},
+     Grant::kAlways, Grant::kAlways, Grant::kAlways, Grant::kAlways},
     {TokenRole::kProducer, "producer", Grant::kListedCustomers,
      Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever,
-     Grant::kNever},
+     Grant::kNever, Grant::kNever, Grant::kNever},
     {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kOwnCustomer,
-     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever},
+     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever,
+     Grant::kOwnCustomer, Grant::kOwnCustomer},
 };
 
 Grant GrantOf(const PolicyRow& row, Operation operation) {
@@ -52,6 +56,10 @@ Grant GrantOf(const PolicyRow& row, Operation operation) {
       return row.subscribe;
     case Operation::kAdmin:
       return row.admin;
+    case Operation::kReadCheckpoints:
+      return row.read_checkpoints;
+    case Operation::kWriteCheckpoints:
+      return row.write_checkpoints;
   }
   return Grant::kNever;
 }
@@ -68,6 +76,10 @@ std::string_view OperationName(Operation operation) {
       return "subscribe to";
     case Operation::kAdmin:
       return "use the Admin API";
+    case Operation::kReadCheckpoints:
+      return "read the checkpoints of";
+    case Operation::kWriteCheckpoints:
+      return "write the checkpoints of";
   }
   return "?";
 }

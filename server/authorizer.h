@@ -13,8 +13,17 @@
 namespace evstore::server {
 
 // What a call does, for authorization. AppendSession is authorized per
-// append inside the session, as kAppend.
-enum class Operation { kAppend, kRead, kGetEvents, kSubscribe, kAdmin };
+// append inside the session, as kAppend. kReadCheckpoints: GetCheckpoint and
+// ListCheckpoints; kWriteCheckpoints: CommitCheckpoint and DeleteCheckpoint.
+enum class Operation {
+  kAppend,
+  kRead,
+  kGetEvents,
+  kSubscribe,
+  kAdmin,
+  kReadCheckpoints,
+  kWriteCheckpoints,
+};
 
 class Authorizer {
  public:

@@ -7,7 +7,8 @@
 // authorization for the customer named (PERMISSION_DENIED), validation
 // (INVALID_ARGUMENT...), then, for Read, GetEvents and Subscribe, whether
 // the customer exists (NOT_FOUND; see EventLog::CheckCustomerExists). So a
-// caller learns about a customer only once it may access it.
+// caller learns about a customer only once it may access it. The checkpoint
+// RPCs check the same way.
 #ifndef EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
 #define EVSTORE_SERVER_EVENT_STORE_SERVICE_H_
 
@@ -26,6 +27,15 @@
 
 namespace evstore::server {
 
+// The checkpoint RPCs (event_store_service_checkpoints.cc) on `Base`.
+template <class Base>
+using WithCheckpointMethods =
+    v1::EventStoreService::WithCallbackMethod_CommitCheckpoint<
+        v1::EventStoreService::WithCallbackMethod_GetCheckpoint<
+            v1::EventStoreService::WithCallbackMethod_ListCheckpoints<
+                v1::EventStoreService::WithCallbackMethod_DeleteCheckpoint<
+                    Base>>>>;
+
 // The generated CallbackService, except that Subscribe is a raw method
 // (grpc::ByteBuffer in and out, the same bytes on the wire): a subscription
 // sends live events as bytes encoded once and shared by every subscriber of
@@ -38,7 +48,8 @@ using CallbackServiceWithRawSubscribe =
             v1::EventStoreService::WithCallbackMethod_Read<
                 v1::EventStoreService::WithCallbackMethod_GetEvents<
                     v1::EventStoreService::WithRawCallbackMethod_Subscribe<
-                        v1::EventStoreService::Service>>>>>;
+                        WithCheckpointMethods<
+                            v1::EventStoreService::Service>>>>>>;
 
 class EventStoreService final : public CallbackServiceWithRawSubscribe {
  public:
@@ -81,6 +92,26 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+
+  // Checkpoints (event_store_service_checkpoints.cc). Commit and Delete are
+  // answered by the checkpoint store's writer thread once durable; Get and
+  // List read on the disk pool.
+  grpc::ServerUnaryReactor* CommitCheckpoint(
+      grpc::CallbackServerContext* context,
+      const v1::CommitCheckpointRequest* request,
+      v1::CommitCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* GetCheckpoint(
+      grpc::CallbackServerContext* context,
+      const v1::GetCheckpointRequest* request,
+      v1::GetCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* ListCheckpoints(
+      grpc::CallbackServerContext* context,
+      const v1::ListCheckpointsRequest* request,
+      v1::ListCheckpointsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteCheckpoint(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteCheckpointRequest* request,
+      v1::DeleteCheckpointResponse* response) override;
 
  private:
   // Constant after construction.

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/checkpoint_requests.h"
 #include "server/json_content.h"
 #include "storage/names.h"
 
@@ -357,6 +358,33 @@ absl::StatusOr<SubscriptionParams> ValidateSubscribeRequest(
       }
       break;
   }
+  if (!request.checkpoint().empty()) {
+    if (request.start_case() != v1::SubscribeRequest::START_NOT_SET) {
+      return absl::InvalidArgumentError(
+          "checkpoint: cannot be combined with a start (origin or "
+          "after_position); the checkpoint says where to start, and "
+          "checkpoint_default where a missing one starts");
+    }
+    status = ValidateCheckpointName(request.checkpoint(), "checkpoint");
+    if (!status.ok()) return status;
+    switch (request.checkpoint_default()) {
+      case v1::SUBSCRIBE_START_UNSPECIFIED:
+      case v1::SUBSCRIBE_START_BEGINNING:
+        break;
+      case v1::SUBSCRIBE_START_END:
+        params.checkpoint_default_at_end = true;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("checkpoint_default: unknown value ",
+                         static_cast<int>(request.checkpoint_default())));
+    }
+  } else if (request.checkpoint_default() != v1::SUBSCRIBE_START_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "checkpoint_default: only meaningful with checkpoint (where a "
+        "subscription from a missing checkpoint starts); use origin without "
+        "one");
+  }
 
   if (static_cast<size_t>(request.stream_prefixes_size()) >
       kMaxSubscribeFilterEntries) {
@@ -389,7 +417,16 @@ absl::StatusOr<SubscriptionParams> ValidateSubscribeRequest(
     if (!status.ok()) return status;
     types.push_back(request.event_types(i));
   }
-  params.filter = EventFilter(std::move(prefixes), std::move(types));
+  Partition partition;
+  if (request.has_partition()) {
+    absl::StatusOr<Partition> converted = FromProto(request.partition());
+    if (!converted.ok()) return converted.status();
+    partition = *converted;
+  }
+  params.filter = EventFilter(std::move(prefixes), std::move(types), partition);
+  if (!request.checkpoint().empty()) {
+    params.checkpoint = CheckpointId{request.checkpoint(), partition};
+  }
   params.include_data =
       request.has_include_data() ? request.include_data() : true;
 

@@ -12,12 +12,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "evstore/v1/evstore.pb.h"
+#include "storage/checkpoint.h"
 #include "storage/event_filter.h"
 #include "storage/event_id.h"
 #include "storage/event_log.h"
@@ -84,8 +86,14 @@ struct SubscriptionParams {
   std::string customer;
   // Start at the head the feed has when the subscription starts...
   bool start_at_end = false;
-  // ...or after this position (0 = from the first event).
+  // ...or after this position (0 = from the first event)...
   FeedPosition start_after;
+  // ...or after the position of this checkpoint, looked up when the
+  // subscription starts; when it does not exist, at the end if
+  // checkpoint_default_at_end, else from the first event.
+  std::optional<CheckpointId> checkpoint;
+  bool checkpoint_default_at_end = false;
+  // Includes the partition.
   EventFilter filter;
   bool include_data = true;
   // Zero means the server's default.

@@ -191,6 +191,10 @@ class Subscription final : public TailWaiter,
   const bool include_data_;
   const absl::Duration heartbeat_interval_;
   const bool start_at_end_;
+  // Start after this checkpoint's position instead (looked up by the first
+  // disk read); where a missing one starts.
+  const std::optional<CheckpointId> checkpoint_;
+  const bool checkpoint_default_at_end_;
   const std::shared_ptr<EventEncodingCache> encodings_;
   const std::string token_hash_;
   // The call's context: only touched by CancelStalledWrite (see the class
@@ -257,6 +261,8 @@ Subscription::Subscription(SubscriptionReactor* reactor,
                               ? params.heartbeat_interval
                               : env.default_heartbeat_interval),
       start_at_end_(params.start_at_end),
+      checkpoint_(std::move(params.checkpoint)),
+      checkpoint_default_at_end_(params.checkpoint_default_at_end),
       encodings_(env.encodings->ForCustomer(customer_)),
       token_hash_(std::move(token_hash)),
       context_(context),
@@ -309,21 +315,43 @@ Subscription::Next Subscription::ReadFromDisk() {
     started = started_;
   }
   if (!started) {
+    bool start_at_end = start_at_end_;
+    std::optional<FeedPosition> checkpoint_position;
+    if (checkpoint_) {
+      absl::StatusOr<Checkpoint> stored =
+          env_.log->checkpoints().Get(customer_, *checkpoint_);
+      if (stored.ok()) {
+        checkpoint_position = stored->position;
+      } else if (absl::IsNotFound(stored.status())) {
+        start_at_end = checkpoint_default_at_end_;
+      } else {
+        spdlog::warn("subscription of {} cannot read checkpoint {}: {}",
+                     customer_, DescribeCheckpoint(*checkpoint_),
+                     stored.status().ToString());
+        MutexLock lock(&mu_);
+        return FinishLocked(ToGrpcStatus(stored.status()));
+      }
+    }
     std::shared_ptr<FeedTail> tail = env_.log->Tail(customer_);
     const FeedPosition head = tail->head();
     MutexLock lock(&mu_);
     tail_ = std::move(tail);
-    if (start_at_end_) {
+    if (checkpoint_position) delivered_ = *checkpoint_position;
+    if (start_at_end) {
       delivered_ = head;
     } else if (delivered_ > head) {
       // A consumer cannot have seen a position beyond the visible head: its
       // position belongs to other data (e.g. a restored backup). Resuming
       // would silently skip the events that take those positions next.
+      const std::string start =
+          checkpoint_position
+              ? absl::StrCat("checkpoint ", DescribeCheckpoint(*checkpoint_),
+                             " at position ", delivered_.value())
+              : absl::StrCat("after_position ", delivered_.value());
       return FinishLocked(grpc::Status(
           grpc::StatusCode::OUT_OF_RANGE,
-          absl::StrCat("after_position ", delivered_.value(),
-                       " is beyond the head of the feed of ", customer_, " (",
-                       head.value(),
+          absl::StrCat(start, " is beyond the head of the feed of ", customer_,
+                       " (", head.value(),
                        "); the consumer's position does not belong to this "
                        "feed")));
     }

@@ -2,6 +2,10 @@
 // then from the customer's in-memory FeedTail (live).
 //
 // Guarantees (see the Subscribe contract in evstore.proto):
+// - The start is resolved by the first disk read: the head for "end", or
+//   the position of the request's checkpoint (looked up there; a missing one
+//   starts at checkpoint_default). A partition is part of the filter, so
+//   heartbeats and caught_up carry feed positions like any filter's.
 // - Every matching event after the start position is written exactly once,
 //   in feed order, whether it comes from disk or from the tail; a subscriber
 //   that falls out of the tail's ring is moved back to disk reads.

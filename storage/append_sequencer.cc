@@ -406,6 +406,9 @@ SequencedAppend AppendSequencer::DeleteCustomer(const AppendBatch& batch) {
                                   keys::CustomerSegmentsEnd(customer)});
   group_range_deletes_.push_back(
       {kMeta, keys::QuotaKey(customer), keys::QuotaKeyEnd(customer)});
+  group_range_deletes_.push_back({kMeta,
+                                  keys::CustomerCheckpointsBegin(customer),
+                                  keys::CustomerCheckpointsEnd(customer)});
   customers_.erase(customer);
   group_stored_bytes_.erase(customer);
   stored_bytes_->Remove(customer);

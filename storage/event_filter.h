@@ -6,25 +6,31 @@
 #include <string_view>
 #include <vector>
 
+#include "base/partition.h"
+
 namespace evstore {
 
-// Matches events by stream-name prefix and by type. An empty list matches
-// everything on that axis; both axes must match. Immutable after
+// Matches events by stream-name prefix, by type and by partition (see
+// base/partition.h). An empty list, or the whole-feed partition, matches
+// everything on that axis; all axes must match. Immutable after
 // construction, so one filter may be used from many threads.
 class EventFilter {
  public:
   EventFilter() = default;
   EventFilter(std::vector<std::string> stream_prefixes,
-              std::vector<std::string> event_types)
+              std::vector<std::string> event_types, Partition partition = {})
       : stream_prefixes_(std::move(stream_prefixes)),
-        event_types_(std::move(event_types)) {}
+        event_types_(std::move(event_types)),
+        partition_(partition) {}
 
   bool MatchesAll() const {
-    return stream_prefixes_.empty() && event_types_.empty();
+    return stream_prefixes_.empty() && event_types_.empty() &&
+           partition_.IsWholeFeed();
   }
 
   bool Matches(std::string_view stream, std::string_view type) const {
-    return MatchesStream(stream) && MatchesType(type);
+    return MatchesStream(stream) && MatchesType(type) &&
+           InPartition(stream, partition_);
   }
 
  private:
@@ -45,6 +51,7 @@ class EventFilter {
 
   std::vector<std::string> stream_prefixes_;
   std::vector<std::string> event_types_;
+  Partition partition_;
 };
 
 }  // namespace evstore

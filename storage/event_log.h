@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/checkpoint_store.h"
 #include "storage/customer_quota.h"
 #include "storage/event_filter.h"
 #include "storage/feed_tail.h"
@@ -256,6 +257,11 @@ class EventLog {
 
   // The access tokens, kept in the same database.
   virtual TokenStore& tokens() = 0;
+
+  // The customers' checkpoints (named consumer positions), kept in the same
+  // database and deleted with their customer. Commits are durable like
+  // appends (fsync'd with Durability::kFsync).
+  virtual CheckpointStore& checkpoints() = 0;
 
   // Sets the quota of `customer` (all fields 0: unlimited, the default of a
   // new customer), durably (fsync'd) before returning: blocks, call it from

@@ -244,4 +244,66 @@ std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value) {
   return record;
 }
 
+std::string CheckpointKey(CustomerKey customer, std::string_view name,
+                          uint32_t partition_count, uint32_t partition_index) {
+  std::string key = CheckpointNamePrefixKey(customer, name);
+  key.push_back('\0');
+  AppendU32(&key, partition_count);
+  AppendU32(&key, partition_index);
+  return key;
+}
+
+std::string CheckpointNamePrefixKey(CustomerKey customer,
+                                    std::string_view name_prefix) {
+  std::string key(kCheckpointKeyPrefix);
+  AppendU32(&key, customer.value());
+  key.append(name_prefix);
+  return key;
+}
+
+std::string CustomerCheckpointsBegin(CustomerKey customer) {
+  return std::string(kCheckpointKeyPrefix) + CustomerRangeBegin(customer);
+}
+
+std::string CustomerCheckpointsEnd(CustomerKey customer) {
+  return std::string(kCheckpointKeyPrefix) + CustomerRangeEnd(customer);
+}
+
+std::optional<CheckpointKeyParts> ParseCheckpointKey(std::string_view key) {
+  const size_t header = kCheckpointKeyPrefix.size() + 4;
+  // At least a 1-byte name, the 0x00 and the two u32.
+  if (key.size() < header + 1 + 1 + 8 ||
+      !key.starts_with(kCheckpointKeyPrefix)) {
+    return std::nullopt;
+  }
+  const size_t name_end = key.size() - 9;
+  if (key[name_end] != '\0') return std::nullopt;
+  std::string_view name = key.substr(header, name_end - header);
+  if (name.find('\0') != std::string_view::npos) return std::nullopt;
+  CheckpointKeyParts parts;
+  parts.customer =
+      CustomerKey(ReadU32(key.data() + kCheckpointKeyPrefix.size()));
+  parts.name = std::string(name);
+  parts.partition_count = ReadU32(key.data() + name_end + 1);
+  parts.partition_index = ReadU32(key.data() + name_end + 5);
+  return parts;
+}
+
+std::string EncodeCheckpointValue(const CheckpointValue& value) {
+  std::string out;
+  out.reserve(17);
+  out.push_back(1);
+  AppendU64(&out, value.position.value());
+  AppendU64(&out, static_cast<uint64_t>(value.committed_at_micros));
+  return out;
+}
+
+std::optional<CheckpointValue> ParseCheckpointValue(std::string_view value) {
+  if (value.size() < 17 || value[0] != 1) return std::nullopt;
+  CheckpointValue parsed;
+  parsed.position = FeedPosition(ReadU64(value.data() + 1));
+  parsed.committed_at_micros = static_cast<int64_t>(ReadU64(value.data() + 9));
+  return parsed;
+}
+
 }  // namespace evstore::keys

@@ -31,6 +31,8 @@
 //   "tk" | SHA-256 of a token (32 bytes) -> TokenRecord (token_store.h)
 //   "qt" | customer u32 BE            -> CustomerQuota (customer_quota.h);
 //                                        absent: unlimited
+//   "cp" | customer u32 BE | checkpoint name | 0x00 | partition count u32 BE
+//        | partition index u32 BE     -> CheckpointValue (below)
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
 // feed, one stream's runs and one customer's ids each form a contiguous key
@@ -154,6 +156,35 @@ std::string QuotaKey(CustomerKey customer);
 std::string QuotaKeyEnd(CustomerKey customer);
 std::optional<CustomerKey> ParseQuotaKey(std::string_view key);
 std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
+
+// --- checkpoints (meta) ---
+// A checkpoint name never contains 0x00 (see checkpoint_store.h), so the
+// keys of one customer sort by name, then partition count, then index.
+inline constexpr std::string_view kCheckpointKeyPrefix = "cp";
+std::string CheckpointKey(CustomerKey customer, std::string_view name,
+                          uint32_t partition_count, uint32_t partition_index);
+// The first key of `customer`'s checkpoints whose name starts with
+// `name_prefix` (all of them for an empty prefix).
+std::string CheckpointNamePrefixKey(CustomerKey customer,
+                                    std::string_view name_prefix);
+// The range of all checkpoints of `customer`: [begin, end).
+std::string CustomerCheckpointsBegin(CustomerKey customer);
+std::string CustomerCheckpointsEnd(CustomerKey customer);
+struct CheckpointKeyParts {
+  CustomerKey customer;
+  std::string name;
+  uint32_t partition_count = 0;
+  uint32_t partition_index = 0;
+};
+std::optional<CheckpointKeyParts> ParseCheckpointKey(std::string_view key);
+// The value: version u8 (1) | position u64 BE | committed_at µs u64 BE
+// (17 bytes; a longer value of version 1 is read, its extra bytes ignored).
+struct CheckpointValue {
+  FeedPosition position;
+  int64_t committed_at_micros = 0;
+};
+std::string EncodeCheckpointValue(const CheckpointValue& value);
+std::optional<CheckpointValue> ParseCheckpointValue(std::string_view value);
 
 // --- integers ---
 void AppendU32(std::string* out, uint32_t v);

@@ -221,6 +221,7 @@ absl::Status RocksEventLog::WriteHealth() {
 void RocksEventLog::Close() {
   MutexLock close_lock(&close_mu_);
   if (committer_) committer_->Stop();
+  if (checkpoints_) checkpoints_->Stop();
   std::vector<std::shared_ptr<FeedTail>> tails;
   {
     MutexLock lock(&tails_mu_);

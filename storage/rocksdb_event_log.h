@@ -39,6 +39,7 @@ class RocksEventLog final : public EventLog {
   std::vector<CustomerInfo> Customers(std::string_view after,
                                       size_t limit) override;
   TokenStore& tokens() override { return *tokens_; }
+  CheckpointStore& checkpoints() override { return *checkpoints_; }
   absl::Status SetQuota(std::string_view customer,
                         const CustomerQuota& quota) override;
   absl::StatusOr<CustomerUsage> Usage(std::string_view customer) override;
@@ -89,6 +90,7 @@ class RocksEventLog final : public EventLog {
   CustomerDirectory directory_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<QuotaStore> quotas_;
+  std::unique_ptr<CheckpointStore> checkpoints_;
   StoredBytes stored_bytes_;
   std::unique_ptr<AppendSequencer> sequencer_;
   std::unique_ptr<GroupCommitter> committer_;

@@ -143,6 +143,15 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
       std::make_unique<QuotaStore>(log->rocks_.db.get(), log->rocks_.meta);
   if (absl::Status s = log->quotas_->Load(); !s.ok()) return s;
   if (absl::Status s = log->RecoverStoredBytes(); !s.ok()) return s;
+  RocksEventLog* const raw = log.get();
+  log->checkpoints_ = std::make_unique<CheckpointStore>(
+      log->rocks_.db.get(), log->rocks_.meta,
+      options.durability == Durability::kFsync,
+      [raw](std::string_view customer) -> std::optional<CheckpointCustomer> {
+        const std::optional<CustomerKey> key = raw->directory_.Find(customer);
+        if (!key) return std::nullopt;
+        return CheckpointCustomer{*key, raw->Head(customer)};
+      });
   uint64_t disk_reserve_bytes = 0;
   if (options.disk_reserve_bytes.has_value()) {
     disk_reserve_bytes = *options.disk_reserve_bytes;

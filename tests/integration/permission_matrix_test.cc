@@ -210,6 +210,116 @@ TEST_CASE("permission matrix: every RPC for every role") {
   }
 }
 
+// The checkpoint RPCs, each aimed at one customer.
+enum CheckpointRpc {
+  kCommitCheckpoint,
+  kGetCheckpoint,
+  kListCheckpoints,
+  kDeleteCheckpoint,
+  kCheckpointRpcCount
+};
+constexpr const char* kCheckpointRpcNames[kCheckpointRpcCount] = {
+    "CommitCheckpoint", "GetCheckpoint", "ListCheckpoints", "DeleteCheckpoint"};
+
+// Every customer has the checkpoint "loader" at position 1 (Get finds it;
+// Delete removes it, so the world re-commits it after each row).
+Outcome CallCheckpoint(v1::EventStoreService::Stub& stub, CheckpointRpc rpc,
+                       const AuthorizationHeader& header,
+                       const std::string& customer) {
+  grpc::ClientContext context;
+  PrepareContext(context, header);
+  switch (rpc) {
+    case kCommitCheckpoint: {
+      v1::CommitCheckpointRequest request;
+      request.set_customer(customer);
+      request.set_name("loader");
+      request.set_position(1);
+      v1::CommitCheckpointResponse response;
+      return OutcomeOf(stub.CommitCheckpoint(&context, request, &response));
+    }
+    case kGetCheckpoint: {
+      v1::GetCheckpointRequest request;
+      request.set_customer(customer);
+      request.set_name("loader");
+      v1::GetCheckpointResponse response;
+      return OutcomeOf(stub.GetCheckpoint(&context, request, &response));
+    }
+    case kListCheckpoints: {
+      v1::ListCheckpointsRequest request;
+      request.set_customer(customer);
+      v1::ListCheckpointsResponse response;
+      const grpc::Status status =
+          stub.ListCheckpoints(&context, request, &response);
+      return OutcomeOf(status,
+                       static_cast<size_t>(response.checkpoints_size()));
+    }
+    case kDeleteCheckpoint: {
+      v1::DeleteCheckpointRequest request;
+      request.set_customer(customer);
+      request.set_name("loader");
+      v1::DeleteCheckpointResponse response;
+      return OutcomeOf(stub.DeleteCheckpoint(&context, request, &response));
+    }
+    case kCheckpointRpcCount:
+      break;
+  }
+  FAIL("unknown rpc");
+  return {};
+}
+
+TEST_CASE("permission matrix: checkpoint RPCs for every role") {
+  EvstoredProcess server(EvstoredProcessOptions::ExplicitCustomers());
+  World world(server);
+  auto stub = v1::EventStoreService::NewStub(grpc::CreateChannel(
+      server.address(), grpc::InsecureChannelCredentials()));
+  const AuthorizationHeader& admin = world.HeaderOf("admin");
+  auto recommit = [&] {
+    for (const char* customer : {kA, kB}) {
+      REQUIRE(CallCheckpoint(*stub, kCommitCheckpoint, admin, customer).code ==
+              OK);
+    }
+  };
+  recommit();
+
+  struct Row {
+    const char* role;
+    const char* customer;
+    grpc::StatusCode expected[kCheckpointRpcCount];
+  };
+  // clang-format off
+  const Row kTable[] = {
+    // role                 customer Commit  Get     List    Delete
+    {"admin",               kA, {OK,     OK,     OK,     OK}},
+    {"admin",               kB, {OK,     OK,     OK,     OK}},
+    {"producer",            kA, {DENIED, DENIED, DENIED, DENIED}},
+    {"producer of A",       kA, {DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of A",       kA, {OK,     OK,     OK,     OK}},
+    {"consumer of A",       kB, {DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of B",       kA, {DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of B",       kB, {OK,     OK,     OK,     OK}},
+    {"revoked token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"no token",            kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"garbage token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"unknown evs_ token",  kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"malformed header",    kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+  };
+  // clang-format on
+  for (const Row& row : kTable) {
+    for (int rpc = 0; rpc < kCheckpointRpcCount; ++rpc) {
+      const Outcome outcome =
+          CallCheckpoint(*stub, static_cast<CheckpointRpc>(rpc),
+                         world.HeaderOf(row.role), row.customer);
+      INFO(row.role << " x " << kCheckpointRpcNames[rpc] << " on "
+                    << row.customer << ": " << outcome);
+      CHECK(outcome.code == row.expected[rpc]);
+      if (outcome.code == OK && rpc == kListCheckpoints) {
+        CHECK(outcome.events == 1);
+      }
+    }
+    recommit();
+  }
+}
+
 // A third customer whose existence changes during the test.
 constexpr char kC[] = "gamma-heat";
 

@@ -73,6 +73,20 @@ TEST_CASE("the role policy allows exactly the documented calls") {
       {&consumer_none, "consumer of none", Operation::kRead, "b", kDenied},
       {&consumer_none, "consumer of none", Operation::kGetEvents, "b", kDenied},
       {&consumer_none, "consumer of none", Operation::kSubscribe, "b", kDenied},
+      // Checkpoints: the customer's consumer and admins.
+      {&admin, "admin", Operation::kReadCheckpoints, "b", kOk},
+      {&admin, "admin", Operation::kWriteCheckpoints, "b", kOk},
+      {&producer, "producer", Operation::kReadCheckpoints, "b", kDenied},
+      {&producer, "producer", Operation::kWriteCheckpoints, "b", kDenied},
+      {&producer_a, "producer of a", Operation::kWriteCheckpoints, "a",
+       kDenied},
+      {&consumer_a, "consumer of a", Operation::kReadCheckpoints, "a", kOk},
+      {&consumer_a, "consumer of a", Operation::kWriteCheckpoints, "a", kOk},
+      {&consumer_a, "consumer of a", Operation::kReadCheckpoints, "b", kDenied},
+      {&consumer_a, "consumer of a", Operation::kWriteCheckpoints, "b",
+       kDenied},
+      {&consumer_none, "consumer of none", Operation::kWriteCheckpoints, "b",
+       kDenied},
   };
   for (const Row& row : rows) {
     INFO(row.caller_name << " operation " << static_cast<int>(row.operation)

@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/partition.h"
 #include "client/evstore_client.h"
 #include "client/resuming_subscription.h"
 #include "tests/integration/evstored_process.h"
@@ -361,20 +362,29 @@ TEST_CASE(
   for (auto& consumer : consumers) consumer->Stop();
 
   std::vector<int> seen(kTotal, 0);
-  for (auto& consumer : consumers) {
-    const std::vector<int> numbers = consumer->numbers();
-    const std::vector<std::string> streams = consumer->streams();
-    CHECK_FALSE(numbers.empty());  // 7 streams over 3 partitions.
+  for (uint32_t i = 0; i < kPartitions; ++i) {
+    const std::vector<int> numbers = consumers[i]->numbers();
+    const std::vector<std::string> streams = consumers[i]->streams();
+    // Exactly the events whose stream routes here (base/partition.h).
+    size_t expected = 0;
+    for (int n = 0; n < kTotal; ++n) {
+      if (PartitionOf(absl::StrCat("orders/", n % kStreams), kPartitions) ==
+          i) {
+        ++expected;
+      }
+    }
+    CHECK(numbers.size() == expected);
     // Per-stream order: numbers of one stream arrive ascending.
     std::vector<int> last_of_stream(kStreams, -1);
-    for (size_t i = 0; i < numbers.size(); ++i) {
-      REQUIRE(numbers[i] >= 0);
-      REQUIRE(numbers[i] < kTotal);
-      ++seen[numbers[i]];
-      const int stream = numbers[i] % kStreams;
-      CHECK(streams[i] == absl::StrCat("orders/", stream));
-      CHECK(numbers[i] > last_of_stream[stream]);
-      last_of_stream[stream] = numbers[i];
+    for (size_t k = 0; k < numbers.size(); ++k) {
+      REQUIRE(numbers[k] >= 0);
+      REQUIRE(numbers[k] < kTotal);
+      ++seen[numbers[k]];
+      const int stream = numbers[k] % kStreams;
+      CHECK(streams[k] == absl::StrCat("orders/", stream));
+      CHECK(PartitionOf(streams[k], kPartitions) == i);
+      CHECK(numbers[k] > last_of_stream[stream]);
+      last_of_stream[stream] = numbers[k];
     }
   }
   int missing = 0;

@@ -12,29 +12,37 @@
 namespace evstore::server {
 namespace {
 
-// Runs the checks common to every checkpoint RPC: OK when the handler may
-// go on; otherwise `reactor` is finished with the error.
-template <typename Params>
+// Runs the checks common to every checkpoint RPC: true when the handler may
+// go on; otherwise the call is finished (`finish`) with the error.
+template <typename Params, typename Finish>
 bool Admitted(const Authorizer& authorizer, EventLog* log,
               grpc::CallbackServerContext* context, Operation operation,
               const std::string& customer, const absl::StatusOr<Params>& params,
-              grpc::ServerUnaryReactor* reactor) {
+              Finish& finish) {
   if (absl::StatusOr<TokenRecord> caller =
           AuthorizeCall(authorizer, *context, operation, customer);
       !caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    finish(ToGrpcStatus(caller.status()));
     return false;
   }
   if (!params.ok()) {
-    reactor->Finish(ToGrpcStatus(params.status()));
+    finish(ToGrpcStatus(params.status()));
     return false;
   }
   if (absl::Status exists = log->CheckCustomerExists(customer); !exists.ok()) {
-    reactor->Finish(ToGrpcStatus(exists));
+    finish(ToGrpcStatus(exists));
     return false;
   }
   return true;
 }
+
+// Finishes a unary call.
+struct FinishUnary {
+  void operator()(grpc::Status status) const {
+    reactor->Finish(std::move(status));
+  }
+  grpc::ServerUnaryReactor* reactor;
+};
 
 const grpc::Status kShuttingDown(grpc::StatusCode::UNAVAILABLE,
                                  "server shutting down");
@@ -45,25 +53,32 @@ grpc::ServerUnaryReactor* EventStoreService::CommitCheckpoint(
     grpc::CallbackServerContext* context,
     const v1::CommitCheckpointRequest* request,
     v1::CommitCheckpointResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::ServerUnaryReactor* const unary = context->DefaultReactor();
+  // Counts every call by its result, like appends.
+  ServerMetrics* const metrics = options_.metrics;
+  auto finish = [unary, metrics](grpc::Status status) {
+    if (metrics != nullptr)
+      metrics->RecordCheckpointCommit(status.error_code());
+    unary->Finish(std::move(status));
+  };
   absl::StatusOr<CommitCheckpointParams> params =
       ValidateCommitCheckpointRequest(*request);
   if (!Admitted(authorizer_, log_, context, Operation::kWriteCheckpoints,
-                request->customer(), params, reactor)) {
-    return reactor;
+                request->customer(), params, finish)) {
+    return unary;
   }
   // The call (with `response`) lives until Finish.
   log_->checkpoints().Commit(
       params->customer, std::move(params->commit),
-      [reactor, response](absl::StatusOr<Checkpoint> stored) {
+      [finish, response](absl::StatusOr<Checkpoint> stored) {
         if (!stored.ok()) {
-          reactor->Finish(ToGrpcStatus(stored.status()));
+          finish(ToGrpcStatus(stored.status()));
           return;
         }
         ToProto(*stored, response->mutable_checkpoint());
-        reactor->Finish(grpc::Status::OK);
+        finish(grpc::Status::OK);
       });
-  return reactor;
+  return unary;
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetCheckpoint(
@@ -71,10 +86,11 @@ grpc::ServerUnaryReactor* EventStoreService::GetCheckpoint(
     const v1::GetCheckpointRequest* request,
     v1::GetCheckpointResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishUnary finish{reactor};
   absl::StatusOr<CheckpointParams> params =
       ValidateGetCheckpointRequest(*request);
   if (!Admitted(authorizer_, log_, context, Operation::kReadCheckpoints,
-                request->customer(), params, reactor)) {
+                request->customer(), params, finish)) {
     return reactor;
   }
   const bool queued = disk_pool_->Schedule(
@@ -97,10 +113,11 @@ grpc::ServerUnaryReactor* EventStoreService::ListCheckpoints(
     const v1::ListCheckpointsRequest* request,
     v1::ListCheckpointsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishUnary finish{reactor};
   absl::StatusOr<ListCheckpointsParams> params =
       ValidateListCheckpointsRequest(*request);
   if (!Admitted(authorizer_, log_, context, Operation::kReadCheckpoints,
-                request->customer(), params, reactor)) {
+                request->customer(), params, finish)) {
     return reactor;
   }
   const bool queued = disk_pool_->Schedule(
@@ -131,10 +148,11 @@ grpc::ServerUnaryReactor* EventStoreService::DeleteCheckpoint(
     const v1::DeleteCheckpointRequest* request,
     v1::DeleteCheckpointResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishUnary finish{reactor};
   absl::StatusOr<CheckpointParams> params =
       ValidateDeleteCheckpointRequest(*request);
   if (!Admitted(authorizer_, log_, context, Operation::kWriteCheckpoints,
-                request->customer(), params, reactor)) {
+                request->customer(), params, finish)) {
     return reactor;
   }
   log_->checkpoints().Delete(

@@ -104,6 +104,13 @@ void ServerMetrics::RecordAppendResult(grpc::StatusCode code) {
       1, std::memory_order_relaxed);
 }
 
+void ServerMetrics::RecordCheckpointCommit(grpc::StatusCode code) {
+  const int index = static_cast<int>(code);
+  if (index < 0 || index >= kStatusCodes) return;
+  checkpoint_commits_[static_cast<size_t>(index)].fetch_add(
+      1, std::memory_order_relaxed);
+}
+
 void ServerMetrics::RecordAppendLatency(absl::Duration latency,
                                         uint64_t count) {
   append_latency_.Observe(absl::ToDoubleSeconds(latency), count);
@@ -147,6 +154,16 @@ std::vector<MetricFamily> ServerMetrics::Collect() const {
             std::memory_order_relaxed))));
   }
   out.push_back(std::move(results));
+  MetricFamily commits =
+      NewFamily("evstore_checkpoint_commits_total",
+                "CommitCheckpoint calls by result code.", MetricType::Counter);
+  for (int code = 0; code < kStatusCodes; ++code) {
+    commits.metric.push_back(CounterValue(
+        Labelled("code", kStatusCodeNames[code]),
+        static_cast<double>(checkpoint_commits_[static_cast<size_t>(code)].load(
+            std::memory_order_relaxed))));
+  }
+  out.push_back(std::move(commits));
   out.push_back(HistogramFamily(
       "evstore_append_duration_seconds",
       "Time from receiving an append to answering it (durable when OK).",

@@ -56,6 +56,9 @@ class ServerMetrics final : public StorageMetricsSink,
   // before are not waiting for durability).
   void RecordAppendLatency(absl::Duration latency, uint64_t count = 1);
 
+  // One CommitCheckpoint call ended with `code`.
+  void RecordCheckpointCommit(grpc::StatusCode code);
+
   // A new subscription of `customer` that has delivered up to
   // `start_after`; it counts as active until the tracker's End.
   std::shared_ptr<SubscriptionTracker> TrackSubscription(
@@ -76,6 +79,7 @@ class ServerMetrics final : public StorageMetricsSink,
   // Indexed by grpc::StatusCode (0..16).
   static constexpr int kStatusCodes = 17;
   std::array<std::atomic<uint64_t>, kStatusCodes> append_results_{};
+  std::array<std::atomic<uint64_t>, kStatusCodes> checkpoint_commits_{};
   AtomicHistogram append_latency_;
   AtomicHistogram group_events_;
   AtomicHistogram fsync_latency_;

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "tests/integration/access_support.h"
 #include "tests/integration/evstored_process.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/test_events.h"
 
 namespace evstore::testing {
@@ -262,9 +263,9 @@ TEST_CASE(
   // The same answers whether the checkpoint (or the customer) exists.
   auto answers = [&](const std::string& customer) {
     std::vector<std::string> out;
-    for (grpc::Status status : {outsider.Commit(customer, "loader", 1),
-                                outsider.Get(customer, "loader"),
-                                outsider.Delete(customer, "loader")}) {
+    for (const grpc::Status& status : {outsider.Commit(customer, "loader", 1),
+                                       outsider.Get(customer, "loader"),
+                                       outsider.Delete(customer, "loader")}) {
       out.push_back(std::to_string(status.error_code()) + " " +
                     status.error_message());
     }
@@ -379,6 +380,24 @@ TEST_CASE("deleting a customer deletes its checkpoints") {
   grpc::Status after = admin.Get(kA, "loader");
   CHECK(after.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK_THAT(after.error_message(), Contains("checkpoint"));
+}
+
+TEST_CASE("checkpoint commits are counted by result code") {
+  World world;
+  CheckpointCalls consumer(world.server, world.consumer_a);
+  REQUIRE(consumer.Commit(kA, "loader", 1).ok());
+  REQUIRE(consumer.Commit(kA, "loader", 2).ok());
+  REQUIRE_FALSE(consumer.Commit(kA, "loader", 99).ok());  // OUT_OF_RANGE
+  REQUIRE(world.server.metrics_port() > 0);
+  absl::StatusOr<std::string> text =
+      HttpGet(world.server.metrics_port(), "/metrics");
+  REQUIRE(text.ok());
+  const std::map<std::string, double> samples = ParseSamples(*text);
+  CHECK(SampleValue(samples, "evstore_checkpoint_commits_total{code=\"OK\"}") ==
+        2);
+  CHECK(SampleValue(
+            samples,
+            "evstore_checkpoint_commits_total{code=\"OUT_OF_RANGE\"}") == 1);
 }
 
 }  // namespace

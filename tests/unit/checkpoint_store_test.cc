@@ -255,6 +255,7 @@ TEST_CASE("racing commits of one checkpoint never move it backwards") {
   Fixture f;
   f.Populate();
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&f, t] {
       for (uint64_t p = 0; p <= 10; ++p) {

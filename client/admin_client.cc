@@ -86,6 +86,14 @@ absl::StatusOr<v1::SetCustomerQuotaResponse> AdminClient::SetCustomerQuota(
       &v1::AdminService::Stub::SetCustomerQuota, request);
 }
 
+absl::StatusOr<v1::SetCustomerRetentionResponse>
+AdminClient::SetCustomerRetention(
+    const v1::SetCustomerRetentionRequest& request) const {
+  return Call<v1::SetCustomerRetentionRequest,
+              v1::SetCustomerRetentionResponse>(
+      &v1::AdminService::Stub::SetCustomerRetention, request);
+}
+
 absl::StatusOr<v1::CreateBackupResponse> AdminClient::CreateBackup(
     const v1::CreateBackupRequest& request) const {
   return Call<v1::CreateBackupRequest, v1::CreateBackupResponse>(

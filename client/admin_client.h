@@ -68,6 +68,10 @@ class AdminClient {
   // Replaces the customer's quota; the response describes the customer.
   [[nodiscard]] absl::StatusOr<v1::SetCustomerQuotaResponse> SetCustomerQuota(
       const v1::SetCustomerQuotaRequest& request) const;
+  // Replaces the customer's retention policy (see
+  // AdminService.SetCustomerRetention); the response describes the customer.
+  [[nodiscard]] absl::StatusOr<v1::SetCustomerRetentionResponse>
+  SetCustomerRetention(const v1::SetCustomerRetentionRequest& request) const;
   // Writes a backup into a new directory on the SERVER's file system (see
   // AdminService.CreateBackup). Takes as long as the backup: the options'
   // deadline applies.

@@ -1,9 +1,11 @@
 #include "client/channel.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -23,6 +25,12 @@ namespace {
 int MessageSizeLimit(std::size_t bytes) {
   constexpr std::size_t kMax = static_cast<std::size_t>(INT32_MAX);
   return static_cast<int>(bytes < kMax ? bytes : kMax);
+}
+
+// A duration as a gRPC channel argument in milliseconds, at least 1.
+int MillisecondsArgument(absl::Duration duration) {
+  const int64_t ms = absl::ToInt64Milliseconds(duration);
+  return static_cast<int>(std::clamp<int64_t>(ms, 1, INT32_MAX));
 }
 
 // The contents of the PEM file `path`, named `option` in errors.
@@ -86,6 +94,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
   arguments.SetMaxReceiveMessageSize(
       MessageSizeLimit(options.max_message_bytes));
   arguments.SetMaxSendMessageSize(MessageSizeLimit(options.max_message_bytes));
+  if (options.keepalive_time != absl::InfiniteDuration()) {
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+                     MillisecondsArgument(options.keepalive_time));
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                     MillisecondsArgument(options.keepalive_timeout));
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // Pings between calls carry no data; gRPC would otherwise stop after 2.
+    arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                   MillisecondsArgument(options.max_reconnect_backoff));
+  arguments.SetInt(
+      GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+      std::min(1000, MillisecondsArgument(options.max_reconnect_backoff)));
   if (options.tls.has_value() && !options.tls->server_name.empty()) {
     arguments.SetSslTargetNameOverride(options.tls->server_name);
   }

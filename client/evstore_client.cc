@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "client/authorization.h"
 #include "client/channel.h"
+#include "client/resuming_subscription.h"
 #include "client/retry_after.h"
 #include "client/status_conversion.h"
+#include "client/unary_call.h"
 
 namespace evstore::client {
 namespace {
@@ -33,17 +35,15 @@ Client::Client(const ClientOptions& options,
       channel_(std::move(channel)),
       stub_(v1::EventStoreService::NewStub(channel_)) {}
 
+std::unique_ptr<Client> Client::FromChannel(
+    const ClientOptions& options, std::shared_ptr<grpc::Channel> channel) {
+  return std::unique_ptr<Client>(new Client(options, std::move(channel)));
+}
+
 absl::StatusOr<v1::AppendResponse> Client::Append(
     const v1::AppendRequest& request) const {
-  grpc::ClientContext context;
-  ApplyDeadline(options_.default_deadline, context);
-  AddAuthorization(options_.token, context);
-  v1::AppendResponse response;
-  grpc::Status status = stub_->Append(&context, request, &response);
-  if (!status.ok()) {
-    return WithRetryAfterFromTrailers(FromGrpcStatus(status), context);
-  }
-  return response;
+  return UnaryCallWithRetry<v1::AppendResponse>(
+      *stub_, &v1::EventStoreService::Stub::Append, options_, request);
 }
 
 absl::Status Client::Read(
@@ -99,6 +99,11 @@ std::unique_ptr<Subscription> Client::Subscribe(
     const SubscriptionOptions& options) const {
   return std::make_unique<Subscription>(channel_, request, options,
                                         options_.token);
+}
+
+std::unique_ptr<ResumingSubscription> Client::SubscribeResuming(
+    const ResumingSubscriptionOptions& options) const {
+  return std::make_unique<ResumingSubscription>(*this, options);
 }
 
 std::unique_ptr<AppendSession> Client::OpenAppendSession() const {

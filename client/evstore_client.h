@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/append_session.h"
+#include "client/retry_policy.h"
 #include "client/subscription.h"
 #include "evstore/v1/evstore.grpc.pb.h"
 
@@ -81,6 +82,24 @@ struct ClientOptions {
   std::string token = {};
   // nullopt: plaintext; otherwise TLS (see ClientTlsOptions).
   std::optional<ClientTlsOptions> tls = std::nullopt;
+  // Retries of Append and of the idempotent checkpoint calls
+  // (CommitCheckpoint, GetCheckpoint, ListCheckpoints) after transient
+  // failures (see client/retry_policy.h). Off by default, so that callers
+  // written before it see every failure as it happens; set
+  // RetryPolicy::Standard() to ride out server restarts.
+  RetryPolicy retry = RetryPolicy::None();
+  // HTTP/2 keepalive: a ping after this long without activity finds a dead
+  // connection (and keeps NATs open) even while a subscription is idle.
+  // Pings are sent also when no call is open. The server accepts a ping
+  // every 10 s at most. absl::InfiniteDuration() disables them.
+  absl::Duration keepalive_time = absl::Seconds(30);
+  // A connection whose ping is not answered within this is closed (calls on
+  // it fail with UNAVAILABLE).
+  absl::Duration keepalive_timeout = absl::Seconds(10);
+  // The longest gRPC waits between attempts to re-establish a lost
+  // connection (gRPC's default is 120 s, too long to notice a restarted
+  // server quickly).
+  absl::Duration max_reconnect_backoff = absl::Seconds(5);
 };
 
 // A connection to one evstore server.
@@ -88,6 +107,9 @@ struct ClientOptions {
 // Thread-safety: a Client is safe for concurrent use by multiple threads
 // without external synchronization; calls on it do not block each other. It
 // connects in plaintext, or over TLS when `ClientOptions::tls` is set.
+class ResumingSubscription;
+struct ResumingSubscriptionOptions;
+
 class Client {
  public:
   // Creates a client for `options.address` (see MakeChannel in
@@ -98,12 +120,22 @@ class Client {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Client>> Connect(
       const ClientOptions& options);
 
+  // A client on an existing channel (e.g. another Client's channel()), with
+  // `options` for deadlines, token and retries (address and TLS are the
+  // channel's).
+  [[nodiscard]] static std::unique_ptr<Client> FromChannel(
+      const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);
+
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   // Appends atomically and returns the result once the events are durable.
   // Retrying a failed or timed-out append with the same event ids is safe: a
   // complete duplicate returns the original result with `duplicate` set.
+  // With ClientOptions::retry, Append itself retries transient failures
+  // (each attempt with the full deadline); a result after a retry may have
+  // `duplicate` set because an earlier attempt was recorded. Events without
+  // ids cannot be retried safely; the server requires ids anyway.
   [[nodiscard]] absl::StatusOr<v1::AppendResponse> Append(
       const v1::AppendRequest& request) const;
 
@@ -133,6 +165,31 @@ class Client {
       const v1::SubscribeRequest& request,
       const SubscriptionOptions& options = {}) const;
 
+  // Opens a subscription that reconnects and resumes by itself, with
+  // optional auto-commit of a checkpoint (see
+  // client/resuming_subscription.h).
+  [[nodiscard]] std::unique_ptr<ResumingSubscription> SubscribeResuming(
+      const ResumingSubscriptionOptions& options) const;
+
+  // Checkpoints (named consumer positions stored by the server; see
+  // EventStoreService.CommitCheckpoint). CommitCheckpoint, GetCheckpoint and
+  // ListCheckpoints retry as ClientOptions::retry says.
+  [[nodiscard]] absl::StatusOr<v1::CommitCheckpointResponse> CommitCheckpoint(
+      const v1::CommitCheckpointRequest& request) const;
+  // NOT_FOUND when the checkpoint was never committed (or was deleted).
+  [[nodiscard]] absl::StatusOr<v1::GetCheckpointResponse> GetCheckpoint(
+      const v1::GetCheckpointRequest& request) const;
+  // One page; pass next_page_token back as page_token for the next one.
+  [[nodiscard]] absl::StatusOr<v1::ListCheckpointsResponse> ListCheckpoints(
+      const v1::ListCheckpointsRequest& request) const;
+  [[nodiscard]] absl::StatusOr<v1::DeleteCheckpointResponse> DeleteCheckpoint(
+      const v1::DeleteCheckpointRequest& request) const;
+
+  // Truncates or tombstones a stream (see EventStoreService.DeleteStream).
+  // Never retried automatically.
+  [[nodiscard]] absl::StatusOr<v1::DeleteStreamResponse> DeleteStream(
+      const v1::DeleteStreamRequest& request) const;
+
   // Opens an append session (see client/append_session.h).
   [[nodiscard]] std::unique_ptr<AppendSession> OpenAppendSession() const;
 
@@ -140,6 +197,7 @@ class Client {
   [[nodiscard]] const std::shared_ptr<grpc::Channel>& channel() const {
     return channel_;
   }
+  const ClientOptions& options() const { return options_; }
 
  private:
   Client(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel);

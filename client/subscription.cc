@@ -145,8 +145,7 @@ class SubscriptionReactor final
       return absl::CancelledError("subscription cancelled by the client");
     }
     if (final_status_.ok()) {
-      return absl::OutOfRangeError(
-          "subscription ended: the server closed the stream");
+      return absl::OutOfRangeError(kSubscriptionEndedMessage);
     }
     return final_status_;
   }

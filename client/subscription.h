@@ -35,6 +35,11 @@
 
 namespace evstore::client {
 
+// The message of the OUT_OF_RANGE status Next() returns after the server
+// ended the stream with OK (e.g. while shutting down).
+inline constexpr char kSubscriptionEndedMessage[] =
+    "subscription ended: the server closed the stream";
+
 struct SubscriptionOptions {
   // The most received messages the client buffers before it stops reading
   // from the network. At least 1 (0 is treated as 1).

@@ -142,8 +142,10 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
 }
 
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
-    const GlobalOptions& options) {
-  return client::Client::Connect(ClientOptionsFor(options));
+    const GlobalOptions& options, client::RetryPolicy retry) {
+  client::ClientOptions client_options = ClientOptionsFor(options);
+  client_options.retry = retry;
+  return client::Client::Connect(client_options);
 }
 
 absl::StatusOr<std::unique_ptr<client::AdminClient>> ConnectAdminClient(
@@ -174,11 +176,34 @@ std::vector<std::string> SplitListValues(
   return out;
 }
 
+ExitCode ExitCodeFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitPermission;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return kExitUnavailable;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+      return kExitConflict;
+    case absl::StatusCode::kOutOfRange:
+      return kExitOutOfRange;
+    default:
+      return kExitRpcError;
+  }
+}
+
 int ReportRpcError(const absl::Status& status) {
   std::fprintf(stderr, "error: %s: %s\n",
                absl::StatusCodeToString(status.code()).c_str(),
                std::string(status.message()).c_str());
-  return kExitRpcError;
+  const ExitCode code = ExitCodeFor(status.code());
+  return code == kExitOk ? kExitRpcError : code;
 }
 
 int ReportUsageError(absl::string_view command, absl::string_view message) {

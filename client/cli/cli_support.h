@@ -47,8 +47,12 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
                                                    bool require_customer);
 
 // Creates a client for the resolved options (without touching the network).
+// `retry` applies to Append and the checkpoint calls (see
+// ClientOptions::retry); commands that are safe and expected to ride out a
+// restart (tail's commits, import, checkpoint) pass RetryPolicy::Standard().
 absl::StatusOr<std::unique_ptr<client::Client>> ConnectClient(
-    const GlobalOptions& options);
+    const GlobalOptions& options,
+    client::RetryPolicy retry = client::RetryPolicy::None());
 
 // Creates an Admin API client for the resolved options (without touching
 // the network).
@@ -64,7 +68,8 @@ absl::StatusOr<std::uint64_t> ParseUint64(absl::string_view flag,
 std::vector<std::string> SplitListValues(
     const std::vector<std::string>& values);
 
-// Prints "error: <CODE>: <message>" to stderr; returns kExitRpcError.
+// Prints "error: <CODE>: <message>" to stderr; returns ExitCodeFor() the
+// status code (kExitRpcError for codes without an exit code of their own).
 int ReportRpcError(const absl::Status& status);
 
 // Prints "error: <message>" and a hint to run `evstore <command> --help` to

@@ -14,19 +14,34 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 namespace evstore::cli {
 
-// The process exit codes of `evstore`.
+// The process exit codes of `evstore`, the same for every command (listed in
+// `evstore --help` and docs/cli.md). Scripts may rely on them.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitRpcError = 1,  // The server or the RPC failed.
+  kExitRpcError = 1,  // The server or the RPC failed (any other code).
   kExitUsage = 2,     // Bad flags, arguments or input.
-  kExitNotFound = 3,  // `get`: some requested events do not exist.
+  // NOT_FOUND: a customer, stream or checkpoint does not exist; `get`: some
+  // requested events do not exist.
+  kExitNotFound = 3,
+  kExitPermission = 4,   // UNAUTHENTICATED or PERMISSION_DENIED.
+  kExitUnavailable = 5,  // UNAVAILABLE or DEADLINE_EXCEEDED: try again.
+  // FAILED_PRECONDITION or ALREADY_EXISTS: an expected revision, a
+  // checkpoint moving backwards, a tombstoned stream, an existing name.
+  kExitConflict = 6,
+  // OUT_OF_RANGE: a position beyond the head or below the oldest retained
+  // one.
+  kExitOutOfRange = 7,
 };
+
+// The exit code for a failed RPC with `code`.
+ExitCode ExitCodeFor(absl::StatusCode code);
 
 struct FlagSpec {
   absl::string_view name = {};        // Without the leading "--".

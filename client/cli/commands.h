@@ -23,6 +23,11 @@ Command CustomerCommand();
 Command TokenCommand();
 Command BackupCommand();
 Command HealthCommand();
+Command CheckpointCommand();
+Command RetentionCommand();
+Command StreamCommand();
+Command ExportCommand();
+Command ImportCommand();
 
 }  // namespace evstore::cli
 

@@ -27,6 +27,12 @@ bool IsEnvelopeMember(absl::string_view key) {
          key == "dataEncoding" || key == "data_encoding" || key == "metadata";
 }
 
+// The members of a recorded event that an envelope does not have.
+bool IsRecordedOnlyMember(absl::string_view key) {
+  return key == "customer" || key == "revision" || key == "position" ||
+         key == "recordedAt";
+}
+
 // Auto-detection: an object with "data" and only envelope members.
 bool LooksLikeEnvelope(simdjson::dom::element root) {
   simdjson::dom::object object;
@@ -132,6 +138,7 @@ absl::StatusOr<InputEvent> EventLineParser::Parse(
       envelope = LooksLikeEnvelope(root);
       break;
     case LineFormat::kEnvelope:
+    case LineFormat::kRecorded:
       if (!root.is_object()) {
         return absl::InvalidArgumentError("an event line must be an object");
       }
@@ -191,6 +198,9 @@ absl::StatusOr<InputEvent> EventLineParser::Parse(
       }
       continue;
     }
+    if (format_ == LineFormat::kRecorded && IsRecordedOnlyMember(key)) {
+      continue;
+    }
     if (!IsEnvelopeMember(key)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown member \"", key, "\" (allowed: ", kEnvelopeMembers, ")"));
@@ -221,7 +231,14 @@ absl::StatusOr<InputEvent> EventLineParser::Parse(
     return absl::InvalidArgumentError(
         "no type: give \"type\" in the line or --type");
   }
-  if (event.id().empty()) event.set_id(NewEventId());
+  if (event.id().empty()) {
+    if (format_ == LineFormat::kRecorded) {
+      return absl::InvalidArgumentError(
+          "no id: an imported event needs its \"id\" (import is idempotent "
+          "by ids)");
+    }
+    event.set_id(NewEventId());
+  }
 
   if (!data_encoding.empty()) {
     if (data_encoding != "base64") {

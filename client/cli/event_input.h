@@ -51,7 +51,11 @@ struct InputEvent {
   v1::ProposedEvent event;
 };
 
-enum class LineFormat { kAuto, kEnvelope, kPayload };
+// kRecorded: a line as `evstore read`, `tail` and `export` print a recorded
+// event (an envelope that also has customer, revision, position and
+// recordedAt, which are ignored); "id" is required, since `import` is
+// idempotent by ids.
+enum class LineFormat { kAuto, kEnvelope, kPayload, kRecorded };
 
 // Parses --stdin-format: "auto", "envelope" or "payload".
 absl::StatusOr<LineFormat> ParseLineFormat(absl::string_view text);

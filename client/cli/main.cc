@@ -15,14 +15,23 @@ namespace evstore::cli {
 namespace {
 
 std::vector<Command> AllCommands() {
-  return {AppendCommand(),   ReadCommand(),  GetCommand(),    TailCommand(),
-          CustomerCommand(), TokenCommand(), BackupCommand(), HealthCommand()};
+  return {AppendCommand(),    ReadCommand(),       GetCommand(),
+          TailCommand(),      CheckpointCommand(), StreamCommand(),
+          ExportCommand(),    ImportCommand(),     CustomerCommand(),
+          RetentionCommand(), TokenCommand(),      BackupCommand(),
+          HealthCommand()};
 }
 
 constexpr absl::string_view kExitCodes =
-    "Exit codes: 0 success, 1 server or RPC error (\"error: CODE: message\" "
-    "on stderr),\n"
-    "2 usage or input error, 3 not found (get, customer get).\n";
+    "Exit codes (errors print \"error: CODE: message\" on stderr):\n"
+    "  0 success            1 other server or RPC error   2 usage or input "
+    "error\n"
+    "  3 not found          4 unauthenticated or permission denied\n"
+    "  5 unavailable or deadline exceeded (retry)\n"
+    "  6 conflict (expected revision, checkpoint backwards, tombstoned "
+    "stream, exists)\n"
+    "  7 out of range (beyond the head, below the oldest retained "
+    "position)\n";
 
 void PrintOverview(const std::vector<Command>& commands) {
   std::string text =
@@ -31,7 +40,7 @@ void PrintOverview(const std::vector<Command>& commands) {
       "Commands:\n";
   for (const Command& command : commands) {
     absl::StrAppend(&text, "  ", command.spec.name,
-                    std::string(10 - command.spec.name.size(), ' '),
+                    std::string(12 - command.spec.name.size(), ' '),
                     command.spec.summary, "\n");
   }
   absl::StrAppend(&text, "\nGlobal flags:\n", FormatFlags(GlobalFlags()), "\n",

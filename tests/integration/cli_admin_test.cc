@@ -69,7 +69,7 @@ TEST_CASE("evstore sets up a customer with producer and consumer tokens") {
   REQUIRE(AsAdmin(server, {"customer", "create", "gasum"}).exit_code == 0);
 
   run = AsAdmin(server, {"customer", "create", "orsted-dk"});
-  CHECK(run.exit_code == 1);
+  CHECK(run.exit_code == 6);  // Conflict: it exists.
   CHECK_THAT(run.err, Contains("ALREADY_EXISTS"));
 
   // A producer token: the token alone on stdout, details on stderr.
@@ -142,7 +142,7 @@ TEST_CASE("evstore sets up a customer with producer and consumer tokens") {
   CHECK_THAT(run.err, Contains(consumer_id));
   CHECK_FALSE(HasValue(ListedTokenIds(server), consumer_id));
   run = AsAdmin(server, {"token", "revoke", consumer_id});
-  CHECK(run.exit_code == 1);
+  CHECK(run.exit_code == 3);  // Not found.
   CHECK_THAT(run.err, Contains("NOT_FOUND"));
 
   // Deleting needs --confirm with the same id.
@@ -226,7 +226,8 @@ TEST_CASE("evstore customer and token reject bad input with clear errors") {
     CHECK_THAT(run.err, Contains(c.message));
     CHECK(run.out.empty());
   }
-  // Errors of the server: exit 1 with the code and message.
+  // Errors of the server: the exit code of their class (1 for
+  // INVALID_ARGUMENT, 3 for NOT_FOUND) with the code and message.
   const std::vector<Case> rpc_errors = {
       {{"customer", "create", "Bad Name"}, "INVALID_ARGUMENT"},
       {{"token", "create", "--role", "producer", "--customer", "nobody"},
@@ -237,13 +238,13 @@ TEST_CASE("evstore customer and token reject bad input with clear errors") {
   for (const Case& c : rpc_errors) {
     const CliRun run = AsAdmin(server, c.args);
     INFO(Describe(run));
-    CHECK(run.exit_code == 1);
+    CHECK(run.exit_code == (c.message == std::string("NOT_FOUND") ? 3 : 1));
     CHECK_THAT(run.err, Contains(c.message));
   }
   // No token at all.
   const CliRun anonymous =
       RunEvstoreCli({"--address", server.address(), "customer", "list"});
-  CHECK(anonymous.exit_code == 1);
+  CHECK(anonymous.exit_code == 4);
   CHECK_THAT(anonymous.err, Contains("UNAUTHENTICATED"));
   // Nothing above created a token.
   CHECK(ListedTokenIds(server).size() == 1);

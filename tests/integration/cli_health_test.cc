@@ -53,14 +53,14 @@ TEST_CASE("evstore health fails once the server has stopped") {
 
   const CliRun once = RunEvstoreCli({"--address", address, "health"});
   INFO(Describe(once));
-  CHECK(once.exit_code == 1);
+  CHECK(once.exit_code == 5);
   CHECK_THAT(once.err, Contains("UNAVAILABLE"));
 
   // --wait asks again until its time has passed, then reports the error.
   const CliRun waited =
       RunEvstoreCli({"--address", address, "health", "--wait", "1s"});
   INFO(Describe(waited));
-  CHECK(waited.exit_code == 1);
+  CHECK(waited.exit_code == 5);
   CHECK_THAT(waited.err, Contains("UNAVAILABLE"));
 }
 
@@ -98,7 +98,7 @@ TEST_CASE(
   REQUIRE(server.Stop() == 0);
   const CliRun after = RunEvstoreCli({"--address", health_address, "health"});
   INFO(Describe(after));
-  CHECK(after.exit_code == 1);
+  CHECK(after.exit_code == 5);
 }
 
 }  // namespace

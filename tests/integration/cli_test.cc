@@ -452,7 +452,7 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
       server, kOrsted,
       {"append", "--stream", kNominations, "--type", kNominationResponse,
        "--expected-revision", "5", NominationJson(3)});
-  CHECK(result.exit_code == 1);
+  CHECK(result.exit_code == 6);  // Conflict.
   CHECK_THAT(result.err, StartsWith("error: FAILED_PRECONDITION: ") &&
                              Contains(kNominations) &&
                              Contains("expected revision 5") &&
@@ -470,7 +470,7 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
   // refuses the call; --token alone is enough.
   result =
       RunCli({"--address", server.address(), "--customer", kOrsted, "read"});
-  CHECK(result.exit_code == 1);
+  CHECK(result.exit_code == 4);  // Unauthenticated.
   CHECK_THAT(result.err, StartsWith("error: UNAUTHENTICATED: "));
   result = RunCli({"--address", server.address(), "--token",
                    server.AdminToken(), "--customer", kOrsted, "read"});
@@ -482,7 +482,7 @@ TEST_CASE("cli server errors exit with code 1 and name the status code") {
   server.Stop();
   result = RunCli(
       {"--address", address, "--customer", kOrsted, "--timeout", "3s", "read"});
-  CHECK(result.exit_code == 1);
+  CHECK(result.exit_code == 5);  // Unavailable.
   CHECK_THAT(result.err, StartsWith("error: UNAVAILABLE: ") ||
                              StartsWith("error: DEADLINE_EXCEEDED: "));
 }

@@ -275,7 +275,7 @@ TEST_CASE("the CLI appends and reads over TLS") {
 
   // Without TLS flags the CLI speaks plaintext and fails.
   const ProcessResult plaintext = RunCli(server, {"read"});
-  CHECK(plaintext.exit_code == 1);
+  CHECK(plaintext.exit_code == 5);  // Unavailable.
   CHECK_THAT(plaintext.err, Contains("UNAVAILABLE"));
 }
 
@@ -298,7 +298,7 @@ TEST_CASE("the CLI appends and reads over mTLS with dash-spelled flags") {
   // Without the client certificate the server refuses the CLI.
   const ProcessResult without_cert =
       RunCli(server, {"--tls-ca", certs.ca.cert, "read"});
-  CHECK(without_cert.exit_code == 1);
+  CHECK(without_cert.exit_code == 5);  // Unavailable.
   CHECK_THAT(without_cert.err, Contains("UNAVAILABLE"));
 }
 

@@ -31,6 +31,9 @@
 //   "tk" | SHA-256 of a token (32 bytes) -> TokenRecord (token_store.h)
 //   "qt" | customer u32 BE            -> CustomerQuota (customer_quota.h);
 //                                        absent: unlimited
+//   "rt" | customer u32 BE            -> CustomerRetention
+//                                        (customer_retention.h); absent:
+//                                        keep everything
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
 // feed, one stream's runs and one customer's ids each form a contiguous key
@@ -69,6 +72,13 @@ std::string CustomerEventsEnd(CustomerKey customer);
 // families (all start with the customer u32 BE): [begin, end).
 std::string CustomerRangeBegin(CustomerKey customer);
 std::string CustomerRangeEnd(CustomerKey customer);
+// The begin key of a DeleteRange over a customer's positions [first, ...):
+// EventKey(first - 1) followed by 0x00, the smallest key after it, so the
+// range covers exactly the event keys from `first` on. It is 13 bytes on
+// purpose: the events family's memtable insert hint (12-byte keys only)
+// must not be applied to range tombstones, whose memtable shares the hints
+// in this RocksDB and is corrupted by them (an assertion in the skip list).
+std::string EventRangeDeleteBegin(CustomerKey customer, FeedPosition first);
 struct EventKeyParts {
   CustomerKey customer;
   FeedPosition position;
@@ -100,6 +110,16 @@ std::string EncodeStreamRunValue(FeedPosition first_position, uint32_t count);
 // Returns nullopt when the value is malformed.
 std::optional<StreamRun> ParseStreamRunValue(StreamRevision first_revision,
                                              std::string_view value);
+
+// A stream end marker: stored under StreamRunKey(customer, stream, R) in
+// place of removed runs (retention or DeleteStream), so the stream keeps its
+// revision numbering: its revision is R although revisions <= R have no
+// events. Value: one byte, 0x01 (truncated, the stream continues at R + 1)
+// or 0x02 (tombstoned: closed for ever). Run values are 12 bytes, so the
+// two never mix up.
+std::string EncodeStreamEndMarker(bool tombstoned);
+// nullopt: `value` is not a marker; otherwise whether it tombstones.
+std::optional<bool> ParseStreamEndMarker(std::string_view value);
 
 // --- ids ---
 std::string IdKey(CustomerKey customer, const EventId& id);
@@ -154,6 +174,15 @@ std::string QuotaKey(CustomerKey customer);
 std::string QuotaKeyEnd(CustomerKey customer);
 std::optional<CustomerKey> ParseQuotaKey(std::string_view key);
 std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
+// The segment number of a segment key (nullopt: not a segment key).
+std::optional<uint64_t> ParseSegmentKeyNumber(std::string_view key);
+
+// A customer's retention policy record (customer_retention.h) and the range
+// holding it: [begin, end).
+inline constexpr std::string_view kRetentionKeyPrefix = "rt";
+std::string RetentionKey(CustomerKey customer);
+std::string RetentionKeyEnd(CustomerKey customer);
+std::optional<CustomerKey> ParseRetentionKey(std::string_view key);
 
 // --- integers ---
 void AppendU32(std::string* out, uint32_t v);

@@ -27,17 +27,19 @@ struct PolicyRow {
   TokenRole role;
   std::string_view name;
   Grant append, read, get_events, subscribe, admin;
+  Grant delete_stream;
 };
 constexpr PolicyRow kPolicy[] = {
     // role               name        Append   Read     GetEvents Subscribe
     // Admin
+    // DeleteStream
     {TokenRole::kAdmin, "admin", Grant::kAlways, Grant::kAlways, Grant::kAlways,
-     Grant::kAlways, Grant::kAlways},
+     Grant::kAlways, Grant::kAlways, Grant::kAlways},
     {TokenRole::kProducer, "producer", Grant::kListedCustomers,
      Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever,
-     Grant::kNever},
+     Grant::kNever, Grant::kListedCustomers},
     {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kOwnCustomer,
-     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever},
+     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever, Grant::kNever},
 };
 
 Grant GrantOf(const PolicyRow& row, Operation operation) {
@@ -52,6 +54,8 @@ Grant GrantOf(const PolicyRow& row, Operation operation) {
       return row.subscribe;
     case Operation::kAdmin:
       return row.admin;
+    case Operation::kDeleteStream:
+      return row.delete_stream;
   }
   return Grant::kNever;
 }
@@ -68,6 +72,8 @@ std::string_view OperationName(Operation operation) {
       return "subscribe to";
     case Operation::kAdmin:
       return "use the Admin API";
+    case Operation::kDeleteStream:
+      return "delete streams of";
   }
   return "?";
 }

@@ -14,7 +14,14 @@ namespace evstore::server {
 
 // What a call does, for authorization. AppendSession is authorized per
 // append inside the session, as kAppend.
-enum class Operation { kAppend, kRead, kGetEvents, kSubscribe, kAdmin };
+enum class Operation {
+  kAppend,
+  kRead,
+  kGetEvents,
+  kSubscribe,
+  kAdmin,
+  kDeleteStream,
+};
 
 class Authorizer {
  public:

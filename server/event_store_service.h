@@ -38,7 +38,8 @@ using CallbackServiceWithRawSubscribe =
             v1::EventStoreService::WithCallbackMethod_Read<
                 v1::EventStoreService::WithCallbackMethod_GetEvents<
                     v1::EventStoreService::WithRawCallbackMethod_Subscribe<
-                        v1::EventStoreService::Service>>>>>;
+                        v1::EventStoreService::WithCallbackMethod_DeleteStream<
+                            v1::EventStoreService::Service>>>>>>;
 
 class EventStoreService final : public CallbackServiceWithRawSubscribe {
  public:
@@ -81,6 +82,11 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  // delete_stream_handler.cc.
+  grpc::ServerUnaryReactor* DeleteStream(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteStreamRequest* request,
+      v1::DeleteStreamResponse* response) override;
 
  private:
   // Constant after construction.

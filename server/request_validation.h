@@ -86,6 +86,8 @@ struct SubscriptionParams {
   bool start_at_end = false;
   // ...or after this position (0 = from the first event).
   FeedPosition start_after;
+  // Start at the oldest retained event when the start lies below it.
+  bool start_at_oldest_retained = false;
   EventFilter filter;
   bool include_data = true;
   // Zero means the server's default.

@@ -247,6 +247,13 @@ absl::StatusOr<RetentionRound> RocksEventLog::EnforceRetention() {
       rocksdb::Status s = rocks_.db->CompactRange(compact, family, b, e);
       if (!s.ok()) return ReadFailure(s, "compacting dropped segments");
     }
+    // The write-ahead log still holds the dropped events until every family
+    // that wrote into it is flushed (meta is the last one).
+    if (rocksdb::Status s =
+            rocks_.db->Flush(rocksdb::FlushOptions(), rocks_.meta);
+        !s.ok()) {
+      return ReadFailure(s, "flushing after dropping segments");
+    }
   }
   return round;
 }

@@ -73,6 +73,11 @@ TEST_CASE("the role policy allows exactly the documented calls") {
       {&consumer_none, "consumer of none", Operation::kRead, "b", kDenied},
       {&consumer_none, "consumer of none", Operation::kGetEvents, "b", kDenied},
       {&consumer_none, "consumer of none", Operation::kSubscribe, "b", kDenied},
+      {&admin, "admin", Operation::kDeleteStream, "b", kOk},
+      {&producer, "producer", Operation::kDeleteStream, "b", kOk},
+      {&producer_a, "producer of a", Operation::kDeleteStream, "a", kOk},
+      {&producer_a, "producer of a", Operation::kDeleteStream, "b", kDenied},
+      {&consumer_a, "consumer of a", Operation::kDeleteStream, "a", kDenied},
   };
   for (const Row& row : rows) {
     INFO(row.caller_name << " operation " << static_cast<int>(row.operation)

@@ -38,6 +38,9 @@ class LiveSubscriber {
  public:
   explicit LiveSubscriber(RetentionCalls& calls) {
     calls.Prepare(context_);
+    // Longer than any wait of the tests below.
+    context_.set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::minutes(10));
     v1::SubscribeRequest request;
     request.set_customer(kCustomer);
     request.set_include_data(false);

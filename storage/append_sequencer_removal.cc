@@ -179,7 +179,7 @@ SequencedAppend AppendSequencer::DeleteStream(const AppendBatch& batch) {
 SequencedAppend AppendSequencer::DropSegment(const AppendBatch& batch) {
   SequencedAppend sequenced;
   const std::optional<CustomerKey> found = directory_->Find(batch.customer);
-  if (!found || batch.drop == nullptr) {
+  if (!found || batch.drop == nullptr || *found != batch.drop->customer) {
     sequenced.result = absl::NotFoundError(
         absl::StrCat("customer \"", batch.customer, "\" does not exist"));
     return sequenced;

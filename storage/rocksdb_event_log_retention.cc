@@ -86,6 +86,7 @@ absl::StatusOr<AppendResult> RocksEventLog::CommitDrop(
 absl::StatusOr<SegmentDrop> RocksEventLog::PlanSegmentDrop(
     CustomerKey customer, const keys::SegmentRecord& record, uint64_t segment) {
   SegmentDrop drop;
+  drop.customer = customer;
   drop.segment = segment;
   drop.first_position = record.first_position;
   drop.last_position = record.last_position;
@@ -219,6 +220,8 @@ absl::StatusOr<RetentionRound> RocksEventLog::EnforceRetention() {
       if (!plan.ok()) return plan.status();
       absl::StatusOr<AppendResult> done =
           CommitDrop(name->second, *std::move(plan));
+      // Deleted (or deleted and created again) meanwhile: nothing to drop.
+      if (absl::IsNotFound(done.status())) break;
       if (!done.ok()) return done.status();
       if (done->last_position.value() == 0) continue;  // dropped already
       if (dropped_from.value() == 0) dropped_from = done->first_position;

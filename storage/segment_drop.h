@@ -14,6 +14,10 @@
 namespace evstore {
 
 struct SegmentDrop {
+  // The customer's internal key when the drop was planned: a customer
+  // deleted and created again under the same name meanwhile has another
+  // one, and the drop is refused.
+  CustomerKey customer;
   uint64_t segment = 0;
   // The segment's positions: its events are range-deleted.
   FeedPosition first_position;

@@ -8,12 +8,14 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/integration/evstored_process.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/retention_support.h"
 #include "tests/integration/test_events.h"
 
@@ -220,6 +222,18 @@ TEST_CASE("retention by age drops segments older than max_age") {
   calls.SetRetention(kCustomer, 1, 0);
   const uint64_t floor = calls.AwaitFirstRetained(kCustomer, 41);
   CHECK(floor == 41);
+  {
+    REQUIRE(server.metrics_port() > 0);
+    absl::StatusOr<std::string> text =
+        HttpGet(server.metrics_port(), "/metrics");
+    REQUIRE(text.ok());
+    const std::map<std::string, double> samples = ParseSamples(*text);
+    const std::string label = std::string("{customer=\"") + kCustomer + "\"}";
+    CHECK(SampleValue(samples, "evstore_retention_dropped_segments_total" +
+                                   label) == 2.0);
+    CHECK(SampleValue(samples, "evstore_retention_dropped_events_total" +
+                                   label) == 40.0);
+  }
   CHECK(calls.GetCustomer(kCustomer).retention().max_age_seconds() == 1);
   std::vector<v1::RecordedEvent> events;
   REQUIRE(calls.ReadFeed(kCustomer, 0, 100, &events).status.ok());

@@ -326,4 +326,53 @@ TEST_CASE("kill -9 while retention drops loses nothing it must keep") {
     CHECK(customer.retention().max_bytes() == 30 * 1000);
   }
 }
+
+TEST_CASE("a subscriber that falls below the floor while catching up ends") {
+  EvstoredProcess server(SmallSegments());
+  RetentionCalls calls(server);
+  // 30 segments of 20 events of 16 KiB (9.8 MB): far more than gRPC buffers
+  // for a subscriber that does not read.
+  for (int i = 0; i < 60; ++i) {
+    calls.AppendBlobs(kCustomer, "contract/1", 1, i * 10 + 1, 10, kBlobBytes);
+  }
+  grpc::ClientContext context;
+  calls.Prepare(context);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::minutes(10));
+  v1::SubscribeRequest request;
+  request.set_customer(kCustomer);
+  auto reader = calls.events().Subscribe(&context, request);
+  v1::SubscribeResponse response;
+  REQUIRE(reader->Read(&response));
+  std::vector<uint64_t> positions;
+  for (const v1::RecordedEvent& event : response.events().events()) {
+    positions.push_back(event.position());
+  }
+  // It stalls; retention drops everything but the head's segment.
+  calls.SetRetention(kCustomer, 0, 1);
+  REQUIRE(calls.AwaitFirstRetained(kCustomer, 581) == 581);
+  // It must end; should it skip to the retained events instead, stop there.
+  bool skipped = false;
+  while (!skipped && reader->Read(&response)) {
+    for (const v1::RecordedEvent& event : response.events().events()) {
+      positions.push_back(event.position());
+      skipped = skipped || event.position() >= 581;
+    }
+  }
+  if (skipped) {
+    context.TryCancel();
+    while (reader->Read(&response)) {
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  INFO(status.error_message() << "; " << positions.size() << " delivered");
+  CHECK(status.error_code() == grpc::StatusCode::OUT_OF_RANGE);
+  CHECK(FirstAvailableTrailer(context) == 581);
+  // What it got before the end is gap-free from the start.
+  REQUIRE_FALSE(positions.empty());
+  CHECK(positions.size() < 580);
+  for (size_t i = 0; i < positions.size(); ++i) {
+    CHECK(positions[i] == i + 1);
+  }
+}
 }  // namespace evstore::testing

@@ -176,6 +176,10 @@ void ToProto(const CustomerInfo& customer, v1::Customer* out) {
     MicrosToTimestamp(*customer.created_at_micros, out->mutable_created_at());
   }
   ToProto(customer.quota, out->mutable_quota());
+  out->mutable_retention()->set_max_age_seconds(
+      customer.retention.max_age_seconds);
+  out->mutable_retention()->set_max_bytes(customer.retention.max_bytes);
+  out->set_first_retained_position(customer.first_retained.value());
 }
 
 void ToProto(const TokenRecord& token, v1::TokenInfo* out) {

@@ -299,6 +299,40 @@ grpc::ServerUnaryReactor* AdminService::SetCustomerQuota(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::SetCustomerRetention(
+    grpc::CallbackServerContext* context,
+    const v1::SetCustomerRetentionRequest* request,
+    v1::SetCustomerRetentionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> caller = Admit(*context);
+  if (!caller.ok()) return Finish(reactor, caller.status());
+  if (absl::Status s = ValidateCustomerName(request->customer()); !s.ok()) {
+    return Finish(reactor, s);
+  }
+  const CustomerRetention retention{request->retention().max_age_seconds(),
+                                    request->retention().max_bytes()};
+  if (absl::Status s = ValidateCustomerRetention(retention); !s.ok()) {
+    return Finish(reactor, s);
+  }
+  RunBlocking(reactor, [this, request, response, retention, caller = *caller] {
+    MutexLock lock(&write_mu_);
+    if (absl::Status s = log_->SetRetention(request->customer(), retention);
+        !s.ok()) {
+      return s;
+    }
+    std::optional<CustomerInfo> info = log_->Customer(request->customer());
+    if (!info.has_value()) return CustomerNotFound(request->customer());
+    ToProto(*info, response->mutable_customer());
+    spdlog::info(
+        "admin: token {} set the retention of customer {} (max_age_seconds "
+        "{}, max_bytes {})",
+        caller, request->customer(), retention.max_age_seconds,
+        retention.max_bytes);
+    return absl::OkStatus();
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AdminService::CreateBackup(
     grpc::CallbackServerContext* context,
     const v1::CreateBackupRequest* request,

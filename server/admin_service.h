@@ -66,6 +66,10 @@ class AdminService final : public v1::AdminService::CallbackService {
       v1::SetCustomerQuotaResponse* response) override;
   // Runs on the pool for as long as the checkpoint takes (a flush and one
   // hard link or copy per file), holding one of its threads.
+  grpc::ServerUnaryReactor* SetCustomerRetention(
+      grpc::CallbackServerContext* context,
+      const v1::SetCustomerRetentionRequest* request,
+      v1::SetCustomerRetentionResponse* response) override;
   grpc::ServerUnaryReactor* CreateBackup(
       grpc::CallbackServerContext* context,
       const v1::CreateBackupRequest* request,

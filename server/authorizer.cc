@@ -30,18 +30,20 @@ struct PolicyRow {
   // Checkpoints are the consumer's own state: its customer's consumer (and
   // admins) may read and write them; producers may not.
   Grant read_checkpoints, write_checkpoints;
+  Grant delete_stream;
 };
 constexpr PolicyRow kPolicy[] = {
     // role               name        Append   Read     GetEvents Subscribe
-    // Admin    ReadCheckpoints WriteCheckpoints
+    // Admin    ReadCheckpoints WriteCheckpoints DeleteStream
     {TokenRole::kAdmin, "admin", Grant::kAlways, Grant::kAlways, Grant::kAlways,
-     Grant::kAlways, Grant::kAlways, Grant::kAlways, Grant::kAlways},
+     Grant::kAlways, Grant::kAlways, Grant::kAlways, Grant::kAlways,
+     Grant::kAlways},
     {TokenRole::kProducer, "producer", Grant::kListedCustomers,
      Grant::kListedCustomers, Grant::kListedCustomers, Grant::kNever,
-     Grant::kNever, Grant::kNever, Grant::kNever},
+     Grant::kNever, Grant::kNever, Grant::kNever, Grant::kListedCustomers},
     {TokenRole::kConsumer, "consumer", Grant::kNever, Grant::kOwnCustomer,
      Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever,
-     Grant::kOwnCustomer, Grant::kOwnCustomer},
+     Grant::kOwnCustomer, Grant::kOwnCustomer, Grant::kNever},
 };
 
 Grant GrantOf(const PolicyRow& row, Operation operation) {
@@ -60,6 +62,8 @@ Grant GrantOf(const PolicyRow& row, Operation operation) {
       return row.read_checkpoints;
     case Operation::kWriteCheckpoints:
       return row.write_checkpoints;
+    case Operation::kDeleteStream:
+      return row.delete_stream;
   }
   return Grant::kNever;
 }
@@ -80,6 +84,8 @@ std::string_view OperationName(Operation operation) {
       return "read the checkpoints of";
     case Operation::kWriteCheckpoints:
       return "write the checkpoints of";
+    case Operation::kDeleteStream:
+      return "delete streams of";
   }
   return "?";
 }

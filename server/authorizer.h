@@ -14,7 +14,8 @@ namespace evstore::server {
 
 // What a call does, for authorization. AppendSession is authorized per
 // append inside the session, as kAppend. kReadCheckpoints: GetCheckpoint and
-// ListCheckpoints; kWriteCheckpoints: CommitCheckpoint and DeleteCheckpoint.
+// ListCheckpoints; kWriteCheckpoints: CommitCheckpoint and DeleteCheckpoint;
+// kDeleteStream: DeleteStream.
 enum class Operation {
   kAppend,
   kRead,
@@ -23,6 +24,7 @@ enum class Operation {
   kAdmin,
   kReadCheckpoints,
   kWriteCheckpoints,
+  kDeleteStream,
 };
 
 class Authorizer {

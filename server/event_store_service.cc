@@ -2,10 +2,12 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/call_authorization.h"
 #include "server/proto_conversion.h"
 #include "server/read_reactor.h"
+#include "server/retention_floor.h"
 #include "server/retry_hint.h"
 #include "server/status_mapping.h"
 #include "server/subscription_reactor.h"
@@ -133,6 +135,15 @@ grpc::ServerWriteReactor<v1::ReadResponse>* EventStoreService::Read(
       !exists.ok()) {
     return new FailedWriteReactor<v1::ReadResponse>(ToGrpcStatus(exists));
   }
+  if (params->stream.empty() && params->from > 0) {
+    // 0 reads from the first retained position (forwards) or the head.
+    const FeedPosition floor = log_->FirstRetained(params->customer);
+    if (FeedPosition(params->from) < floor) {
+      return new FailedWriteReactor<v1::ReadResponse>(BelowRetentionFloor(
+          context, params->customer,
+          absl::StrCat("reading from position ", params->from), floor));
+    }
+  }
   return new ReadReactor(log_, disk_pool_, *std::move(params));
 }
 
@@ -216,6 +227,20 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStoreService::Subscribe(
   if (absl::Status exists = log_->CheckCustomerExists(params->customer);
       !exists.ok()) {
     return new FailedWriteReactor<grpc::ByteBuffer>(ToGrpcStatus(exists));
+  }
+  if (!params->start_at_end) {
+    // Starting from the beginning is from the oldest retained event.
+    const FeedPosition floor = log_->FirstRetained(params->customer);
+    if (params->start_after.Next() < floor) {
+      if (params->start_after.value() > 0 &&
+          !params->start_at_oldest_retained) {
+        return new FailedWriteReactor<grpc::ByteBuffer>(BelowRetentionFloor(
+            context, params->customer,
+            absl::StrCat("after_position ", params->start_after.value()),
+            floor));
+      }
+      params->start_after = floor.Prev();
+    }
   }
   absl::StatusOr<SubscriptionSlot> slot =
       quotas_.AcquireSubscription(params->customer);

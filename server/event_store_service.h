@@ -49,7 +49,9 @@ using CallbackServiceWithRawSubscribe =
                 v1::EventStoreService::WithCallbackMethod_GetEvents<
                     v1::EventStoreService::WithRawCallbackMethod_Subscribe<
                         WithCheckpointMethods<
-                            v1::EventStoreService::Service>>>>>>;
+                            v1::EventStoreService::
+                                WithCallbackMethod_DeleteStream<
+                                    v1::EventStoreService::Service>>>>>>>;
 
 class EventStoreService final : public CallbackServiceWithRawSubscribe {
  public:
@@ -92,6 +94,11 @@ class EventStoreService final : public CallbackServiceWithRawSubscribe {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
       const grpc::ByteBuffer* request) override;
+  // delete_stream_handler.cc.
+  grpc::ServerUnaryReactor* DeleteStream(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteStreamRequest* request,
+      v1::DeleteStreamResponse* response) override;
 
   // Checkpoints (event_store_service_checkpoints.cc). Commit and Delete are
   // answered by the checkpoint store's writer thread once durable; Get and

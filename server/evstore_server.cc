@@ -69,6 +69,8 @@ absl::StatusOr<std::unique_ptr<EvstoreServer>> EvstoreServer::Start(
   log_options.durability = config.durability;
   log_options.auto_create_customers = config.auto_create_customers;
   log_options.disk_reserve_bytes = config.disk_reserve_bytes;
+  log_options.retention_interval_ms = config.retention_interval_ms;
+  log_options.segment_events = config.segment_events;
   absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(log_options);
   if (!log.ok()) {
     return absl::Status(

@@ -337,6 +337,7 @@ absl::StatusOr<SubscriptionParams> ValidateSubscribeRequest(
   if (!status.ok()) return status;
   SubscriptionParams params;
   params.customer = request.customer();
+  params.start_at_oldest_retained = request.start_at_oldest_retained();
 
   switch (request.start_case()) {
     case v1::SubscribeRequest::START_NOT_SET:

@@ -88,6 +88,8 @@ struct SubscriptionParams {
   bool start_at_end = false;
   // ...or after this position (0 = from the first event)...
   FeedPosition start_after;
+  // Start at the oldest retained event when the start lies below it.
+  bool start_at_oldest_retained = false;
   // ...or after the position of this checkpoint, looked up when the
   // subscription starts; when it does not exist, at the end if
   // checkpoint_default_at_end, else from the first event.

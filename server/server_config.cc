@@ -75,6 +75,14 @@ ABSL_FLAG(int64_t, disk_reserve_bytes, -1,
           "anything is written, and resume by themselves once space is "
           "freed. -1: 10% of the file system's size, at most 1 GiB; 0: no "
           "check.");
+ABSL_FLAG(int64_t, retention_interval_ms, 60'000,
+          "How often the customers' retention policies are applied (Admin "
+          "SetCustomerRetention; docs/retention.md), in milliseconds. 0: "
+          "never.");
+ABSL_FLAG(int64_t, segment_events, 65'536,
+          "Feed positions per segment, the unit retention drops. Used only "
+          "when the data directory is created (later: the stored value). "
+          "For tests; keep the default in production.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, once serving, the bound port and a newline are written to "
           "this file (atomically: a temporary file is renamed).");
@@ -138,6 +146,8 @@ constexpr absl::string_view kFlagNames[] = {
     "max_concurrent_streams",
     "reader_threads",
     "disk_reserve_bytes",
+    "retention_interval_ms",
+    "segment_events",
     "port_file",
     "metrics_address",
     "metrics_port_file",
@@ -412,6 +422,10 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
       {"reader_threads", absl::GetFlag(FLAGS_reader_threads), 1, 256},
       {"disk_reserve_bytes", absl::GetFlag(FLAGS_disk_reserve_bytes), -1,
        std::numeric_limits<int64_t>::max()},
+      {"retention_interval_ms", absl::GetFlag(FLAGS_retention_interval_ms), 0,
+       int64_t{7} * 24 * 3600 * 1000},
+      {"segment_events", absl::GetFlag(FLAGS_segment_events), 1,
+       int64_t{1} << 32},
   };
   for (const Limit& limit : limits) {
     status = CheckRange(limit.flag, limit.value, limit.min, limit.max);
@@ -437,6 +451,11 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(
       reserve >= 0) {
     config.disk_reserve_bytes = static_cast<uint64_t>(reserve);
   }
+
+  config.retention_interval_ms =
+      static_cast<uint64_t>(absl::GetFlag(FLAGS_retention_interval_ms));
+  config.segment_events =
+      static_cast<uint64_t>(absl::GetFlag(FLAGS_segment_events));
 
   config.port_file = absl::GetFlag(FLAGS_port_file);
   config.metrics_address = absl::GetFlag(FLAGS_metrics_address);

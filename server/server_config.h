@@ -42,6 +42,9 @@ struct ServerConfig {
   int reader_threads = 2;
   // Free disk space kept in reserve; nullopt: the event log's default.
   std::optional<uint64_t> disk_reserve_bytes;
+  // EventLogOptions::retention_interval_ms and segment_events.
+  uint64_t retention_interval_ms = 60'000;
+  uint64_t segment_events = 65'536;
   // When set, the bound port and a newline are written here once serving.
   std::string port_file;
   // host:port of the Prometheus endpoint (/metrics); empty: none.

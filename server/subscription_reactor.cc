@@ -11,6 +11,7 @@
 #include "base/mutex.h"
 #include "grpcpp/server_context.h"
 #include "server/proto_conversion.h"
+#include "server/retention_floor.h"
 #include "server/status_mapping.h"
 #include "server/subscribe_wire_format.h"
 #include "spdlog/spdlog.h"
@@ -195,10 +196,12 @@ class Subscription final : public TailWaiter,
   // disk read); where a missing one starts.
   const std::optional<CheckpointId> checkpoint_;
   const bool checkpoint_default_at_end_;
+  const bool start_at_oldest_retained_;
   const std::shared_ptr<EventEncodingCache> encodings_;
   const std::string token_hash_;
   // The call's context: only touched by CancelStalledWrite (see the class
-  // comment for why it is still valid then).
+  // comment for why it is still valid then) and by the token holder before
+  // Finish (the retention trailer).
   grpc::CallbackServerContext* const context_;
   // Null without metrics.
   const std::shared_ptr<SubscriptionTracker> tracker_;
@@ -263,6 +266,7 @@ Subscription::Subscription(SubscriptionReactor* reactor,
       start_at_end_(params.start_at_end),
       checkpoint_(std::move(params.checkpoint)),
       checkpoint_default_at_end_(params.checkpoint_default_at_end),
+      start_at_oldest_retained_(params.start_at_oldest_retained),
       encodings_(env.encodings->ForCustomer(customer_)),
       token_hash_(std::move(token_hash)),
       context_(context),
@@ -369,12 +373,35 @@ Subscription::Next Subscription::ReadFromDisk() {
     after = delivered_;
   }
 
+  // Retention may have dropped what this subscriber has still to read.
+  FeedPosition floor = env_.log->FirstRetained(customer_);
+  if (after.Next() < floor) {
+    if (!start_at_oldest_retained_) {
+      MutexLock lock(&mu_);
+      return FinishLocked(BelowRetentionFloor(
+          context_, customer_,
+          absl::StrCat("the subscriber's next position ", after.Next().value()),
+          floor));
+    }
+    after = floor.Prev();  // It opted to skip what was dropped.
+  }
   const FeedPosition head_before = tail->head();
   const ReadLimits limits{.max_events = kBatchEvents,
                           .max_bytes = kBatchBytes,
                           .include_data = include_data_};
   absl::StatusOr<FeedReadResult> result = env_.log->ReadFeed(
       customer_, after.Next(), ReadDirection::kForwards, limits, filter_);
+  floor = env_.log->FirstRetained(customer_);
+  if (result.ok() && after.Next() < floor && !start_at_oldest_retained_ &&
+      (result->events.empty() ||
+       result->events.front().position != after.Next())) {
+    // A drop raced the read: the events after `after` may be gone.
+    MutexLock lock(&mu_);
+    return FinishLocked(BelowRetentionFloor(
+        context_, customer_,
+        absl::StrCat("the subscriber's next position ", after.Next().value()),
+        floor));
+  }
   if (!result.ok()) {
     spdlog::warn("subscription of {} failed reading the feed after {}: {}",
                  customer_, after.value(), result.status().ToString());

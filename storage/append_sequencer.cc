@@ -23,18 +23,17 @@ std::string WriteLabel(size_t index, std::string_view stream) {
 
 }  // namespace
 
-AppendSequencer::AppendSequencer(RocksHandles* rocks,
-                                 CustomerDirectory* directory,
-                                 uint64_t segment_events,
-                                 size_t stream_cache_limit,
-                                 bool auto_create_customers,
-                                 StoredBytes* stored_bytes)
+AppendSequencer::AppendSequencer(
+    RocksHandles* rocks, CustomerDirectory* directory, uint64_t segment_events,
+    size_t stream_cache_limit, bool auto_create_customers,
+    StoredBytes* stored_bytes, RetentionStore* retention)
     : rocks_(rocks),
       directory_(directory),
       segment_events_(segment_events),
       stream_cache_limit_(stream_cache_limit),
       auto_create_customers_(auto_create_customers),
-      stored_bytes_(stored_bytes) {}
+      stored_bytes_(stored_bytes),
+      retention_(retention) {}
 
 void AppendSequencer::SetFeedHead(CustomerKey customer, FeedPosition head) {
   customers_[customer].head = head;
@@ -59,6 +58,10 @@ void AppendSequencer::SealGroup(rocksdb::WriteBatch* out) {
   }
   rocksdb::ColumnFamilyHandle* const handles[kFamilies] = {
       rocks_->events, rocks_->streams, rocks_->ids, rocks_->meta};
+  for (const auto& [family, key] : group_deletes_) {
+    out->Delete(handles[family], key);
+  }
+  group_deletes_.clear();
   for (int family = 0; family < kFamilies; ++family) {
     std::vector<Record>& records = group_records_[family];
     // Stable: a key put twice in one group (a segment record) keeps its
@@ -87,6 +90,10 @@ void AppendSequencer::EndGroup() {
     stored_bytes_->Add(customer, bytes);
   }
   group_stored_bytes_.clear();
+  for (const auto& [customer, bytes] : group_removed_bytes_) {
+    stored_bytes_->Subtract(customer, bytes);
+  }
+  group_removed_bytes_.clear();
   group_ids_.clear();
   group_results_.clear();
   streams_iterator_.reset();
@@ -216,6 +223,18 @@ absl::StatusOr<AppendResult> AppendSequencer::DuplicateResult(
   result.first_position = first;
   result.last_position = last;
   result.duplicate = true;
+  bool removed = false;
+  for (const rocksdb::Status& status : statuses) {
+    removed = removed || status.IsNotFound();
+  }
+  if (removed) {
+    // DeleteStream removed (some of) the events but kept their ids: the
+    // retry is a duplicate whose revisions can no longer be told (0).
+    for (const StreamWrite& write : batch.writes) {
+      result.streams.push_back({write.stream, {}, {}});
+    }
+    return result;
+  }
   size_t k = 0;
   for (const StreamWrite& write : batch.writes) {
     StreamAppendResult stream_result{write.stream, {}, {}};
@@ -253,7 +272,7 @@ rocksdb::Iterator* AppendSequencer::StreamsIterator() {
   return streams_iterator_.get();
 }
 
-absl::StatusOr<StreamRevision> AppendSequencer::StreamHead(
+absl::StatusOr<AppendSequencer::StreamHeadState> AppendSequencer::StreamHead(
     CustomerKey customer, std::string_view stream) {
   std::string prefix = keys::StreamRunPrefix(customer, stream);
   if (auto it = stream_heads_.find(prefix); it != stream_heads_.end()) {
@@ -262,18 +281,24 @@ absl::StatusOr<StreamRevision> AppendSequencer::StreamHead(
   rocksdb::Iterator* iter = StreamsIterator();
   iter->SeekForPrev(
       keys::StreamRunKey(customer, stream, StreamRevision(UINT64_MAX)));
-  StreamRevision head;
+  StreamHeadState head;
   if (iter->Valid() && iter->key().starts_with(prefix)) {
     std::optional<StreamRevision> first = keys::ParseStreamRunKeyRevision(
         iter->key().ToStringView(), prefix.size());
+    std::optional<bool> marker =
+        keys::ParseStreamEndMarker(iter->value().ToStringView());
     std::optional<keys::StreamRun> run =
-        first ? keys::ParseStreamRunValue(*first, iter->value().ToStringView())
-              : std::nullopt;
-    if (!run) {
+        first && !marker
+            ? keys::ParseStreamRunValue(*first, iter->value().ToStringView())
+            : std::nullopt;
+    if (first && marker) {
+      head = StreamHeadState{*first, *marker};
+    } else if (!run) {
       return absl::DataLossError(absl::StrCat(
           "malformed stream index entry for \"", AsAbsl(stream), "\""));
+    } else {
+      head.revision = run->last_revision();
     }
-    head = run->last_revision();
   } else if (!iter->status().ok()) {
     return ToStatus(iter->status(), "reading the stream index");
   }
@@ -409,6 +434,9 @@ SequencedAppend AppendSequencer::DeleteCustomer(const AppendBatch& batch) {
   group_range_deletes_.push_back({kMeta,
                                   keys::CustomerCheckpointsBegin(customer),
                                   keys::CustomerCheckpointsEnd(customer)});
+  group_range_deletes_.push_back(
+      {kMeta, keys::RetentionKey(customer), keys::RetentionKeyEnd(customer)});
+  retention_->Forget(customer);
   customers_.erase(customer);
   group_stored_bytes_.erase(customer);
   stored_bytes_->Remove(customer);
@@ -429,6 +457,12 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
   }
   if (batch.kind == AppendBatch::Kind::kDeleteCustomer) {
     return DeleteCustomer(batch);
+  }
+  if (batch.kind == AppendBatch::Kind::kDeleteStream) {
+    return DeleteStream(batch);
+  }
+  if (batch.kind == AppendBatch::Kind::kDropSegment) {
+    return DropSegment(batch);
   }
   SequencedAppend sequenced;
   if (absl::Status s = CheckShape(batch); !s.ok()) {
@@ -482,13 +516,20 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
   std::vector<StreamRevision> heads(batch.writes.size());
   for (size_t i = 0; i < batch.writes.size(); ++i) {
     if (existing) {
-      absl::StatusOr<StreamRevision> head =
+      absl::StatusOr<StreamHeadState> head =
           StreamHead(*existing, batch.writes[i].stream);
       if (!head.ok()) {
         sequenced.result = head.status();
         return sequenced;
       }
-      heads[i] = *head;
+      if (head->tombstoned) {
+        sequenced.result = absl::FailedPreconditionError(absl::StrCat(
+            WriteLabel(i, batch.writes[i].stream),
+            ": the stream is tombstoned (deleted for ever at revision ",
+            head->revision.value(), "); nothing was written"));
+        return sequenced;
+      }
+      heads[i] = head->revision;
     }
     if (absl::Status s = CheckExpected(i, batch.writes[i], heads[i]); !s.ok()) {
       sequenced.result = s;
@@ -553,7 +594,8 @@ SequencedAppend AppendSequencer::Sequence(AppendBatch batch) {
       recorded->recorded_at_micros = recorded_at_micros_;
       sequenced.events.push_back(std::move(recorded));
     }
-    stream_heads_[keys::StreamRunPrefix(customer, write.stream)] = revision;
+    stream_heads_[keys::StreamRunPrefix(customer, write.stream)] =
+        StreamHeadState{revision, false};
     result.streams.push_back(
         {std::move(write.stream), first_revision, revision});
   }

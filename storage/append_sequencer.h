@@ -16,6 +16,7 @@
 #include "storage/customer_directory.h"
 #include "storage/key_format.h"
 #include "storage/records.h"
+#include "storage/retention_store.h"
 #include "storage/rocks_handles.h"
 #include "storage/stored_bytes.h"
 #include "storage/types.h"
@@ -39,9 +40,12 @@ class AppendSequencer {
   // `auto_create_customers`: see EventLogOptions. `stored_bytes` gets the
   // bytes of each group's event records once the group is written (EndGroup)
   // and loses deleted customers; it must outlive the sequencer.
+  // `retention` gets the first retained position raised as segments are
+  // dropped, and loses deleted customers; it must outlive the sequencer.
   AppendSequencer(RocksHandles* rocks, CustomerDirectory* directory,
                   uint64_t segment_events, size_t stream_cache_limit,
-                  bool auto_create_customers, StoredBytes* stored_bytes);
+                  bool auto_create_customers, StoredBytes* stored_bytes,
+                  RetentionStore* retention);
   AppendSequencer(const AppendSequencer&) = delete;
   AppendSequencer& operator=(const AppendSequencer&) = delete;
 
@@ -82,6 +86,13 @@ class AppendSequencer {
   absl::Status CheckShape(const AppendBatch& batch) const;
   SequencedAppend CreateCustomer(const AppendBatch& batch);
   SequencedAppend DeleteCustomer(const AppendBatch& batch);
+  // append_sequencer_removal.cc: DeleteStream and retention's segment drop.
+  SequencedAppend DeleteStream(const AppendBatch& batch);
+  SequencedAppend DropSegment(const AppendBatch& batch);
+  // Takes `bytes` off segment `segment` of `customer` (its record, written
+  // with the group), for events removed by DeleteStream.
+  absl::Status RemoveFromSegment(CustomerKey customer, CustomerState* state,
+                                 uint64_t segment, uint64_t bytes);
   // Gives `name` the next customer key and adds its records to the group.
   CustomerKey AddCustomer(const std::string& name);
   // Looks up every event id; fills hits (nullopt = not recorded).
@@ -90,8 +101,12 @@ class AppendSequencer {
   absl::StatusOr<AppendResult> DuplicateResult(
       CustomerKey customer, const AppendBatch& batch,
       const std::vector<std::optional<FeedPosition>>& hits);
-  absl::StatusOr<StreamRevision> StreamHead(CustomerKey customer,
-                                            std::string_view stream);
+  struct StreamHeadState {
+    StreamRevision revision;
+    bool tombstoned = false;
+  };
+  absl::StatusOr<StreamHeadState> StreamHead(CustomerKey customer,
+                                             std::string_view stream);
   absl::Status CheckExpected(size_t write_index, const StreamWrite& write,
                              StreamRevision actual) const;
   absl::StatusOr<CustomerState*> LoadCustomer(CustomerKey customer);
@@ -113,6 +128,7 @@ class AppendSequencer {
   const size_t stream_cache_limit_;
   const bool auto_create_customers_;
   StoredBytes* const stored_bytes_;
+  RetentionStore* const retention_;
 
   int64_t recorded_at_micros_ = 0;
   std::vector<Record> group_records_[kFamilies];
@@ -127,6 +143,12 @@ class AppendSequencer {
     std::string end;
   };
   std::vector<RangeDelete> group_range_deletes_;
+  // Point deletes of the current group (DeleteStream, segment drops),
+  // written before its puts, so a key deleted and put again keeps the put.
+  std::vector<std::pair<Family, std::string>> group_deletes_;
+  // Bytes of event records removed by the current group, per customer;
+  // subtracted from stored_bytes_ by EndGroup.
+  absl::flat_hash_map<CustomerKey, uint64_t> group_removed_bytes_;
   absl::flat_hash_map<CustomerKey, CustomerState> customers_;
   // Bytes of event records added by the current group, per customer; added
   // to stored_bytes_ by EndGroup.
@@ -135,7 +157,7 @@ class AppendSequencer {
   // first use in a group): it sees every earlier group.
   std::unique_ptr<rocksdb::Iterator> streams_iterator_;
   // Stream heads by StreamRunPrefix; a cache over the streams family.
-  absl::flat_hash_map<std::string, StreamRevision> stream_heads_;
+  absl::flat_hash_map<std::string, StreamHeadState> stream_heads_;
   // Ids added by the current group, not yet in RocksDB: key = IdKey.
   absl::flat_hash_map<std::string, FeedPosition> group_ids_;
   // Results of the current group's appends by customer and first position,

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "storage/checkpoint_store.h"
 #include "storage/customer_quota.h"
+#include "storage/customer_retention.h"
 #include "storage/event_filter.h"
 #include "storage/feed_tail.h"
 #include "storage/records.h"
@@ -66,6 +67,10 @@ struct EventLogOptions {
   // development mode of evstored --auto_create_customers). When false, such
   // an append fails with NOT_FOUND: customers are made by CreateCustomer.
   bool auto_create_customers = false;
+
+  // How often the retention thread applies the customers' retention
+  // policies (docs/retention.md). 0: no thread (EnforceRetention only).
+  uint64_t retention_interval_ms = 60'000;
 
   // Receives the append path's measurements (see storage_metrics.h); must
   // outlive the log. Null: none are taken.
@@ -154,6 +159,17 @@ struct CustomerInfo {
   std::optional<int64_t> created_at_micros;
   // Its quota (all zero: unlimited).
   CustomerQuota quota;
+  // Its retention policy (all zero: keep everything).
+  CustomerRetention retention;
+  // The oldest position that can still be read (1 until retention drops
+  // something).
+  FeedPosition first_retained{1};
+};
+
+// What one EventLog::EnforceRetention round dropped.
+struct RetentionRound {
+  uint64_t segments = 0;
+  uint64_t events = 0;
 };
 
 // What EventLog::CreateBackup wrote.
@@ -270,6 +286,44 @@ class EventLog {
   // fails. A customer's quota is deleted with it.
   virtual absl::Status SetQuota(std::string_view customer,
                                 const CustomerQuota& quota) = 0;
+
+  // Sets the retention policy of `customer` (all fields 0: keep everything,
+  // the default), durably (fsync'd) before returning: blocks, call it from a
+  // worker thread. INVALID_ARGUMENT for a policy ValidateCustomerRetention
+  // refuses, NOT_FOUND for an unknown customer, UNAVAILABLE when the write
+  // fails. The retention thread applies it on its next round.
+  virtual absl::Status SetRetention(std::string_view customer,
+                                    const CustomerRetention& retention) = 0;
+
+  // The oldest position of `customer` that can still be read: 1 until
+  // retention drops a segment, then the first position after the dropped
+  // ones (persisted with the drop). Memory only; 1 for an unknown customer.
+  virtual FeedPosition FirstRetained(std::string_view customer) = 0;
+
+  // Applies every customer's retention policy once, now: drops the whole
+  // segments it selects (customer_retention.h: SegmentsToDrop), oldest
+  // first, each atomically (events, their id and stream index entries, the
+  // segment record) through the commit thread without holding it while the
+  // segment is read, then compacts the dropped key ranges so the disk space
+  // is reclaimed. Blocks on disk; the retention thread calls it every
+  // retention_interval_ms. Errors are those of the first failed drop.
+  virtual absl::StatusOr<RetentionRound> EnforceRetention() = 0;
+
+  // Removes every event of `stream` recorded so far (DeleteStream): their
+  // events, stream index runs and bytes, atomically, in a commit group of
+  // its own (its cost grows with the stream: see docs/retention.md). Their
+  // ids stay recorded, so a retried append of them is a duplicate. The
+  // stream keeps its revision (an end marker): a truncated stream continues
+  // at last_revision + 1; a `tombstone`d one refuses appends for ever
+  // (FAILED_PRECONDITION). `expected` (kAny or kExact) is checked against
+  // the stream's revision. `done` gets an AppendResult whose
+  // streams[0].last_revision is the stream's revision, removed_events and
+  // tombstoned are set; FAILED_PRECONDITION (expected revision, or
+  // truncating a tombstoned stream), NOT_FOUND (unknown customer),
+  // INVALID_ARGUMENT (bad name), UNAVAILABLE.
+  virtual void DeleteStream(std::string_view customer, std::string_view stream,
+                            ExpectedRevision expected, bool tombstone,
+                            AppendCallback done) = 0;
 
   // The quota and usage of `customer`, from memory (cheap enough for every
   // append). NOT_FOUND for an unknown customer.

@@ -82,6 +82,14 @@ void FeedTail::Publish(
   Wake(to_wake);
 }
 
+void FeedTail::EvictThrough(FeedPosition position) {
+  MutexLock lock(&mu_);
+  while (!ring_.empty() && ring_.front()->position <= position) {
+    ring_bytes_ -= ring_.front()->data.size();
+    ring_.pop_front();
+  }
+}
+
 void FeedTail::Close(CloseReason reason) {
   std::vector<std::weak_ptr<TailWaiter>> to_wake;
   {

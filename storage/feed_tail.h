@@ -81,6 +81,10 @@ class FeedTail {
   // Wakes the registered waiters. Called by the event log only.
   void Publish(std::vector<std::shared_ptr<const RecordedEvent>> events);
 
+  // Evicts the held events at or below `position` (they were removed by
+  // DeleteStream): readers of those positions are sent to disk.
+  void EvictThrough(FeedPosition position);
+
   // Marks the tail closed for `reason` and wakes every waiter. Called by the
   // event log. Closing a closed tail changes nothing.
   void Close(CloseReason reason = CloseReason::kLogClosing);

@@ -186,9 +186,18 @@ void GroupCommitter::CommitLoop() {
         return;
       }
       size_t group_bytes = 0;
-      while (!queue_.empty() &&
-             (pending.empty() ||
-              group_bytes + queue_.front().bytes <= options_.max_group_bytes)) {
+      // Removals (DeleteStream, segment drops) get a group of their own: they
+      // read what earlier groups wrote and must not meet a later append's
+      // records in the same batch.
+      const auto alone = [](const PendingAppend& p) {
+        return p.batch.kind == AppendBatch::Kind::kDeleteStream ||
+               p.batch.kind == AppendBatch::Kind::kDropSegment;
+      };
+      while (
+          !queue_.empty() &&
+          (pending.empty() ||
+           (!alone(pending.front()) && !alone(queue_.front()) &&
+            group_bytes + queue_.front().bytes <= options_.max_group_bytes))) {
         group_bytes += queue_.front().bytes;
         pending.push_back(std::move(queue_.front()));
         queue_.pop_front();

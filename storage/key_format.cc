@@ -65,6 +65,12 @@ std::string CustomerRangeEnd(CustomerKey customer) {
   return key;
 }
 
+std::string EventRangeDeleteBegin(CustomerKey customer, FeedPosition first) {
+  std::string key = EventKey(customer, first.Prev());
+  key.push_back('\0');
+  return key;
+}
+
 std::optional<EventKeyParts> ParseEventKey(std::string_view key) {
   if (key.size() != kEventKeySize) return std::nullopt;
   return EventKeyParts{CustomerKey(ReadU32(key.data())),
@@ -111,6 +117,17 @@ std::optional<StreamRun> ParseStreamRunValue(StreamRevision first_revision,
     return std::nullopt;
   }
   return run;
+}
+
+std::string EncodeStreamEndMarker(bool tombstoned) {
+  return std::string(1, tombstoned ? '\x02' : '\x01');
+}
+
+std::optional<bool> ParseStreamEndMarker(std::string_view value) {
+  if (value.size() != 1 || (value[0] != '\x01' && value[0] != '\x02')) {
+    return std::nullopt;
+  }
+  return value[0] == '\x02';
 }
 
 std::string IdKey(CustomerKey customer, const EventId& id) {
@@ -201,6 +218,29 @@ std::string CustomerSegmentsEnd(CustomerKey customer) {
 std::optional<CustomerKey> ParseSegmentKeyCustomer(std::string_view key) {
   if (key.size() != 2 + 4 + 8 || !key.starts_with("sg")) return std::nullopt;
   return CustomerKey(ReadU32(key.data() + 2));
+}
+
+std::optional<uint64_t> ParseSegmentKeyNumber(std::string_view key) {
+  if (!ParseSegmentKeyCustomer(key)) return std::nullopt;
+  return ReadU64(key.data() + 6);
+}
+
+std::string RetentionKey(CustomerKey customer) {
+  std::string key(kRetentionKeyPrefix);
+  AppendU32(&key, customer.value());
+  return key;
+}
+
+std::string RetentionKeyEnd(CustomerKey customer) {
+  return std::string(kRetentionKeyPrefix) + CustomerRangeEnd(customer);
+}
+
+std::optional<CustomerKey> ParseRetentionKey(std::string_view key) {
+  if (key.size() != kRetentionKeyPrefix.size() + 4 ||
+      !key.starts_with(kRetentionKeyPrefix)) {
+    return std::nullopt;
+  }
+  return CustomerKey(ReadU32(key.data() + kRetentionKeyPrefix.size()));
 }
 
 std::string QuotaKey(CustomerKey customer) {

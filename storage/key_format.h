@@ -33,6 +33,9 @@
 //                                        absent: unlimited
 //   "cp" | customer u32 BE | checkpoint name | 0x00 | partition count u32 BE
 //        | partition index u32 BE     -> CheckpointValue (below)
+//   "rt" | customer u32 BE            -> CustomerRetention
+//                                        (customer_retention.h); absent:
+//                                        keep everything
 //
 // Big-endian integers make byte order equal numeric order, so one customer's
 // feed, one stream's runs and one customer's ids each form a contiguous key
@@ -71,6 +74,13 @@ std::string CustomerEventsEnd(CustomerKey customer);
 // families (all start with the customer u32 BE): [begin, end).
 std::string CustomerRangeBegin(CustomerKey customer);
 std::string CustomerRangeEnd(CustomerKey customer);
+// The begin key of a DeleteRange over a customer's positions [first, ...):
+// EventKey(first - 1) followed by 0x00, the smallest key after it, so the
+// range covers exactly the event keys from `first` on. It is 13 bytes on
+// purpose: the events family's memtable insert hint (12-byte keys only)
+// must not be applied to range tombstones, whose memtable shares the hints
+// in this RocksDB and is corrupted by them (an assertion in the skip list).
+std::string EventRangeDeleteBegin(CustomerKey customer, FeedPosition first);
 struct EventKeyParts {
   CustomerKey customer;
   FeedPosition position;
@@ -102,6 +112,16 @@ std::string EncodeStreamRunValue(FeedPosition first_position, uint32_t count);
 // Returns nullopt when the value is malformed.
 std::optional<StreamRun> ParseStreamRunValue(StreamRevision first_revision,
                                              std::string_view value);
+
+// A stream end marker: stored under StreamRunKey(customer, stream, R) in
+// place of removed runs (retention or DeleteStream), so the stream keeps its
+// revision numbering: its revision is R although revisions <= R have no
+// events. Value: one byte, 0x01 (truncated, the stream continues at R + 1)
+// or 0x02 (tombstoned: closed for ever). Run values are 12 bytes, so the
+// two never mix up.
+std::string EncodeStreamEndMarker(bool tombstoned);
+// nullopt: `value` is not a marker; otherwise whether it tombstones.
+std::optional<bool> ParseStreamEndMarker(std::string_view value);
 
 // --- ids ---
 std::string IdKey(CustomerKey customer, const EventId& id);
@@ -156,6 +176,15 @@ std::string QuotaKey(CustomerKey customer);
 std::string QuotaKeyEnd(CustomerKey customer);
 std::optional<CustomerKey> ParseQuotaKey(std::string_view key);
 std::optional<SegmentRecord> ParseSegmentRecord(std::string_view value);
+// The segment number of a segment key (nullopt: not a segment key).
+std::optional<uint64_t> ParseSegmentKeyNumber(std::string_view key);
+
+// A customer's retention policy record (customer_retention.h) and the range
+// holding it: [begin, end).
+inline constexpr std::string_view kRetentionKeyPrefix = "rt";
+std::string RetentionKey(CustomerKey customer);
+std::string RetentionKeyEnd(CustomerKey customer);
+std::optional<CustomerKey> ParseRetentionKey(std::string_view key);
 
 // --- checkpoints (meta) ---
 // A checkpoint name never contains 0x00 (see checkpoint_store.h), so the

@@ -4,6 +4,7 @@
 #define EVSTORE_STORAGE_RECORDS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "storage/types.h"
 
 namespace evstore {
+
+struct SegmentDrop;  // storage/segment_drop.h
 
 // Key/value metadata of an event. Stored and returned in the order given
 // (the server gives it sorted by key: protobuf maps have no order).
@@ -62,8 +65,22 @@ struct AppendBatch {
   // customer, instead of appending; `writes` is empty. These go through the
   // commit thread like appends, so that it stays the only writer of
   // customer records and keys.
-  enum class Kind { kAppend, kCreateCustomer, kDeleteCustomer };
+  //
+  // kDeleteStream (EventLog::DeleteStream): removes the events of
+  // writes[0].stream (its only write, without events), checking
+  // writes[0].expected; `tombstone` also closes the stream.
+  // kDropSegment (retention): drops the segment `drop` describes.
+  // These two are committed in a group of their own.
+  enum class Kind {
+    kAppend,
+    kCreateCustomer,
+    kDeleteCustomer,
+    kDeleteStream,
+    kDropSegment
+  };
   Kind kind = Kind::kAppend;
+  bool tombstone = false;
+  std::shared_ptr<const SegmentDrop> drop;
 };
 
 // What an append did to one stream.
@@ -82,6 +99,11 @@ struct AppendResult {
   std::vector<StreamAppendResult> streams;  // In request order.
   int64_t recorded_at_micros = 0;           // Unix time, microseconds.
   bool duplicate = false;
+  // kDeleteStream and kDropSegment only: how many events were removed, and
+  // (kDeleteStream) whether the stream is tombstoned. last_position is then
+  // the highest removed position (0: none).
+  uint64_t removed_events = 0;
+  bool tombstoned = false;
 };
 
 // An event as recorded in a customer's feed.

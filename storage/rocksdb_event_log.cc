@@ -103,8 +103,10 @@ void RocksEventLog::DeleteCustomer(std::string_view customer,
 std::optional<CustomerInfo> RocksEventLog::Customer(std::string_view customer) {
   std::optional<CustomerEntry> entry = directory_.Get(customer);
   if (!entry) return std::nullopt;
-  return CustomerInfo{std::move(entry->name), Head(customer),
-                      entry->created_at_micros, quotas_->Get(entry->key)};
+  return CustomerInfo{
+      std::move(entry->name),      Head(customer),
+      entry->created_at_micros,    quotas_->Get(entry->key),
+      retention_->Get(entry->key), retention_->FirstRetained(entry->key)};
 }
 
 std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
@@ -112,9 +114,10 @@ std::vector<CustomerInfo> RocksEventLog::Customers(std::string_view after,
   std::vector<CustomerInfo> customers;
   for (CustomerEntry& entry : directory_.List(after, limit)) {
     const FeedPosition head = Head(entry.name);
-    customers.push_back(CustomerInfo{std::move(entry.name), head,
-                                     entry.created_at_micros,
-                                     quotas_->Get(entry.key)});
+    customers.push_back(
+        CustomerInfo{std::move(entry.name), head, entry.created_at_micros,
+                     quotas_->Get(entry.key), retention_->Get(entry.key),
+                     retention_->FirstRetained(entry.key)});
   }
   return customers;
 }
@@ -220,6 +223,7 @@ absl::Status RocksEventLog::WriteHealth() {
 
 void RocksEventLog::Close() {
   MutexLock close_lock(&close_mu_);
+  StopRetention();
   if (committer_) committer_->Stop();
   if (checkpoints_) checkpoints_->Stop();
   std::vector<std::shared_ptr<FeedTail>> tails;

@@ -2,12 +2,14 @@
 // an EventLog from EventLog::Open. The implementation is split by concern:
 // rocksdb_event_log.cc (append, tails, lifecycle), rocksdb_event_log_open.cc
 // (opening and recovery), rocksdb_event_log_read.cc (reads),
-// rocksdb_event_log_backup.cc (checkpoints).
+// rocksdb_event_log_backup.cc (checkpoints), rocksdb_event_log_retention.cc
+// (retention and stream deletion).
 #ifndef EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
 #define EVSTORE_STORAGE_ROCKSDB_EVENT_LOG_H_
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -17,7 +19,9 @@
 #include "storage/event_log.h"
 #include "storage/group_committer.h"
 #include "storage/quota_store.h"
+#include "storage/retention_store.h"
 #include "storage/rocks_handles.h"
+#include "storage/segment_drop.h"
 #include "storage/stored_bytes.h"
 
 namespace evstore {
@@ -43,6 +47,13 @@ class RocksEventLog final : public EventLog {
   absl::Status SetQuota(std::string_view customer,
                         const CustomerQuota& quota) override;
   absl::StatusOr<CustomerUsage> Usage(std::string_view customer) override;
+  absl::Status SetRetention(std::string_view customer,
+                            const CustomerRetention& retention) override;
+  FeedPosition FirstRetained(std::string_view customer) override;
+  absl::StatusOr<RetentionRound> EnforceRetention() override;
+  void DeleteStream(std::string_view customer, std::string_view stream,
+                    ExpectedRevision expected, bool tombstone,
+                    AppendCallback done) override;
 
   absl::Status CheckCustomerExists(std::string_view customer) override;
   absl::StatusOr<FeedReadResult> ReadFeed(std::string_view customer,
@@ -72,6 +83,17 @@ class RocksEventLog final : public EventLog {
   // Sums the segment records of every customer into stored_bytes_.
   absl::Status RecoverStoredBytes();
   void StartCommitter(uint64_t disk_reserve_bytes);
+  // The retention thread (options_.retention_interval_ms > 0).
+  void StartRetention();
+  void StopRetention();
+  // Reads segment `segment` of `customer` (not the head's) and what must go
+  // with it.
+  absl::StatusOr<SegmentDrop> PlanSegmentDrop(CustomerKey customer,
+                                              const keys::SegmentRecord& record,
+                                              uint64_t segment);
+  // Commits `drop` through the commit thread and waits for it.
+  absl::StatusOr<AppendResult> CommitDrop(const std::string& customer,
+                                          SegmentDrop drop);
   // Removes a deleted customer's tail and closes it.
   void DropTail(const std::string& customer);
   void Publish(const std::string& customer,
@@ -91,6 +113,7 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<QuotaStore> quotas_;
   std::unique_ptr<CheckpointStore> checkpoints_;
+  std::unique_ptr<RetentionStore> retention_;
   StoredBytes stored_bytes_;
   std::unique_ptr<AppendSequencer> sequencer_;
   std::unique_ptr<GroupCommitter> committer_;
@@ -107,6 +130,11 @@ class RocksEventLog final : public EventLog {
   size_t unknown_tails_sweep_at_ ABSL_GUARDED_BY(tails_mu_) = 64;
   bool closed_ ABSL_GUARDED_BY(tails_mu_) = false;
   Mutex close_mu_;
+
+  Mutex retention_mu_;
+  bool retention_stopping_ ABSL_GUARDED_BY(retention_mu_) = false;
+  std::thread retention_thread_;
+  Mutex enforce_mu_;  // One EnforceRetention at a time.
 };
 
 }  // namespace evstore

@@ -132,9 +132,13 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
       return absl::DataLossError("cannot read the segment size record");
     }
   }
+  log->retention_ =
+      std::make_unique<RetentionStore>(log->rocks_.db.get(), log->rocks_.meta);
+  if (absl::Status s = log->retention_->Load(); !s.ok()) return s;
   log->sequencer_ = std::make_unique<AppendSequencer>(
       &log->rocks_, &log->directory_, segment_events, kStreamCacheLimit,
-      options.auto_create_customers, &log->stored_bytes_);
+      options.auto_create_customers, &log->stored_bytes_,
+      log->retention_.get());
   if (absl::Status s = log->RecoverCustomers(); !s.ok()) return s;
   log->tokens_ =
       std::make_unique<TokenStore>(log->rocks_.db.get(), log->rocks_.meta);
@@ -161,6 +165,7 @@ absl::StatusOr<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenLog(
     disk_reserve_bytes = *reserve;
   }
   log->StartCommitter(disk_reserve_bytes);
+  log->StartRetention();
   return log;
 }
 
@@ -302,6 +307,8 @@ absl::Status RocksEventLog::RecoverCustomers() {
       rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.meta));
   std::unique_ptr<rocksdb::Iterator> events(
       rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.events));
+  std::unique_ptr<rocksdb::Iterator> segments(
+      rocks_.db->NewIterator(rocksdb::ReadOptions(), rocks_.meta));
   for (meta->Seek(keys::kCustomerByKeyPrefix); meta->Valid(); meta->Next()) {
     std::optional<CustomerKey> key =
         keys::ParseCustomerByKeyKey(meta->key().ToStringView());
@@ -324,6 +331,19 @@ absl::Status RocksEventLog::RecoverCustomers() {
       return absl::DataLossError(absl::StrCat("cannot recover the feed of ",
                                               name, ": ",
                                               events->status().ToString()));
+    }
+    // DeleteStream may have removed the newest events; the head's segment
+    // record still counts them, so their positions are never reused.
+    segments->SeekForPrev(keys::SegmentKey(*key, UINT64_MAX));
+    if (segments->Valid() &&
+        keys::ParseSegmentKeyCustomer(segments->key().ToStringView()) == *key) {
+      std::optional<keys::SegmentRecord> segment =
+          keys::ParseSegmentRecord(segments->value().ToStringView());
+      if (!segment) return absl::DataLossError("malformed segment record");
+      head = std::max(head, segment->last_position);
+    } else if (!segments->status().ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot read the segment records: ", segments->status().ToString()));
     }
     directory_.Add(name, *key, record->created_at_micros);
     sequencer_->SetFeedHead(*key, head);

@@ -90,7 +90,12 @@ absl::StatusOr<FeedReadResult> RocksEventLog::ReadFeed(
     if (!parts || parts->customer != *key) {
       return absl::DataLossError("malformed key in the events family");
     }
-    if (parts->position != expected) return Gap(customer, expected);
+    // Holes are removed events (DeleteStream) or dropped segments
+    // (retention): positions are never reused, the read passes over them.
+    if (forwards ? parts->position < expected : parts->position > expected) {
+      return Gap(customer, expected);
+    }
+    expected = parts->position;
     absl::StatusOr<codec::EventView> view =
         codec::DecodeEvent(*key, expected, it->value().ToStringView());
     if (!view.ok()) return view.status();
@@ -110,12 +115,12 @@ absl::StatusOr<FeedReadResult> RocksEventLog::ReadFeed(
   }
   if (!it->status().ok()) return ReadError(it->status(), "reading the feed");
   const FeedPosition boundary = forwards ? head : FeedPosition(1);
-  result.end = result.last_scanned == boundary;
-  if (!result.end && !it->Valid() && result.events.size() < limits.max_events &&
+  if (!it->Valid() && result.events.size() < limits.max_events &&
       bytes < limits.max_bytes && scanned < kMaxScannedPerRead) {
-    // The iterator ran out before the boundary: positions are missing.
-    return Gap(customer, expected);
+    // Nothing more up to the boundary: what remains are holes.
+    result.last_scanned = boundary;
   }
+  result.end = result.last_scanned == boundary;
   return result;
 }
 
@@ -184,6 +189,14 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
     if (!first) return std::nullopt;
     return keys::ParseStreamRunValue(*first, it->value().ToStringView());
   };
+  // An end marker stands for removed events (retention, DeleteStream): the
+  // read passes over it.
+  const auto is_marker = [&] {
+    return keys::ParseStreamEndMarker(it->value().ToStringView()).has_value();
+  };
+  // Events below it were dropped by retention (their runs may remain when
+  // they straddle a segment boundary).
+  const FeedPosition floor = retention_->FirstRetained(*key);
 
   // Revisions to return and their positions, in read order.
   std::vector<StreamRevision> revisions;
@@ -193,13 +206,14 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
   if (forwards) {
     // Start in the run holding `start`, or the first run after it.
     bool start_in_run = false;
-    if (it->Valid()) {
+    if (it->Valid() && !is_marker()) {
       std::optional<keys::StreamRun> run = parse_run();
       if (!run) return absl::DataLossError("malformed stream index entry");
       start_in_run = run->last_revision() >= start;
     }
     if (!start_in_run) it->Seek(keys::StreamRunKey(*key, stream, start));
     for (; it->Valid(); it->Next()) {
+      if (is_marker()) continue;
       std::optional<keys::StreamRun> run = parse_run();
       if (!run) return absl::DataLossError("malformed stream index entry");
       StreamRevision r = std::max(start, run->first_revision);
@@ -207,6 +221,7 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
         if (revisions.size() >= limits.max_events) break;
         const FeedPosition p = run->PositionOf(r);
         if (p > head) break;  // written but not yet durable
+        if (p < floor) continue;
         revisions.push_back(r);
         positions.push_back(p);
       }
@@ -218,13 +233,14 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
     }
   } else {
     for (; it->Valid(); it->Prev()) {
+      if (is_marker()) continue;
       std::optional<keys::StreamRun> run = parse_run();
       if (!run) return absl::DataLossError("malformed stream index entry");
       StreamRevision r = std::min(start, run->last_revision());
       bool stopped = false;
       for (;; r = r.Prev()) {
         const FeedPosition p = run->PositionOf(r);
-        if (p <= head) {
+        if (p <= head && p >= floor) {
           if (revisions.size() >= limits.max_events) {
             stopped = true;
             break;
@@ -253,7 +269,8 @@ absl::StatusOr<StreamReadResult> RocksEventLog::ReadStream(
   }
   size_t bytes = 0;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (!events[i]) return Gap(customer, positions[i]);
+    // Removed since the index was read (a concurrent drop or DeleteStream).
+    if (!events[i]) continue;
     if (bytes >= limits.max_bytes) {
       exhausted = false;
       break;

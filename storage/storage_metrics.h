@@ -38,6 +38,13 @@ class StorageMetricsSink {
   // Sync thread, once `customer` is durably deleted (EventLog::
   // DeleteCustomer): its per-customer measurements may be dropped.
   virtual void OnCustomerDeleted(const std::string& customer) = 0;
+
+  // Retention thread, after each segment retention dropped: `events` events
+  // of `customer` left with it.
+  virtual void OnSegmentDropped(const std::string& customer, uint64_t events) {
+    (void)customer;
+    (void)events;
+  }
 };
 
 // A snapshot of the database's size and background work (RocksDB

@@ -33,6 +33,8 @@ class StoredBytes {
   StoredBytes& operator=(const StoredBytes&) = delete;
 
   void Add(CustomerKey customer, uint64_t bytes);
+  // Retention or stream deletion removed events (never below 0).
+  void Subtract(CustomerKey customer, uint64_t bytes);
   // 0 for a customer without events.
   uint64_t Get(CustomerKey customer) const;
   // A deleted customer.

@@ -22,6 +22,9 @@ struct CustomerSeries {
   std::atomic<uint64_t> appended_bytes{0};
   // Events written to subscribers (counter).
   std::atomic<uint64_t> delivered_events{0};
+  // Feed segments and their events dropped by retention (counters).
+  std::atomic<uint64_t> retention_dropped_segments{0};
+  std::atomic<uint64_t> retention_dropped_events{0};
 
   // The open subscriptions; registered and removed once each, read by scrapes.
   Mutex mu;

@@ -97,6 +97,13 @@ void ServerMetrics::OnCustomerDeleted(const std::string& customer) {
   customers_.erase(customer);
 }
 
+void ServerMetrics::OnSegmentDropped(const std::string& customer,
+                                     uint64_t events) {
+  std::shared_ptr<CustomerSeries> series = SeriesFor(customer);
+  series->retention_dropped_segments.fetch_add(1, std::memory_order_relaxed);
+  series->retention_dropped_events.fetch_add(events, std::memory_order_relaxed);
+}
+
 void ServerMetrics::RecordAppendResult(grpc::StatusCode code) {
   const int index = static_cast<int>(code);
   if (index < 0 || index >= kStatusCodes) return;
@@ -204,6 +211,12 @@ void ServerMetrics::CollectCustomers(std::vector<MetricFamily>& out) const {
   MetricFamily delivered = NewFamily("evstore_delivered_events_total",
                                      "Events sent to subscribers per customer.",
                                      MetricType::Counter);
+  MetricFamily dropped_segments = NewFamily(
+      "evstore_retention_dropped_segments_total",
+      "Feed segments dropped by retention per customer.", MetricType::Counter);
+  MetricFamily dropped_events = NewFamily(
+      "evstore_retention_dropped_events_total",
+      "Events dropped by retention per customer.", MetricType::Counter);
   MetricFamily active =
       NewFamily("evstore_subscriptions_active",
                 "Open subscriptions per customer.", MetricType::Gauge);
@@ -221,6 +234,10 @@ void ServerMetrics::CollectCustomers(std::vector<MetricFamily>& out) const {
         label, static_cast<double>(series->appended_bytes.load())));
     delivered.metric.push_back(CounterValue(
         label, static_cast<double>(series->delivered_events.load())));
+    dropped_segments.metric.push_back(CounterValue(
+        label, static_cast<double>(series->retention_dropped_segments.load())));
+    dropped_events.metric.push_back(CounterValue(
+        label, static_cast<double>(series->retention_dropped_events.load())));
     const uint64_t head = log_ != nullptr ? log_->Head(name).value() : 0;
     size_t subscriptions = 0;
     uint64_t lag = 0;
@@ -236,8 +253,8 @@ void ServerMetrics::CollectCustomers(std::vector<MetricFamily>& out) const {
         GaugeValue(label, static_cast<double>(subscriptions)));
     max_lag.metric.push_back(GaugeValue(label, static_cast<double>(lag)));
   }
-  for (MetricFamily* family :
-       {&events, &bytes, &delivered, &active, &max_lag}) {
+  for (MetricFamily* family : {&events, &bytes, &delivered, &dropped_segments,
+                               &dropped_events, &active, &max_lag}) {
     out.push_back(std::move(*family));
   }
 }

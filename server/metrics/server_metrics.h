@@ -47,6 +47,7 @@ class ServerMetrics final : public StorageMetricsSink,
   void OnEventsDurable(const std::string& customer, size_t events,
                        uint64_t data_bytes) override;
   void OnCustomerDeleted(const std::string& customer) override;
+  void OnSegmentDropped(const std::string& customer, uint64_t events) override;
 
   // One append request (an Append call, or one append of an AppendSession)
   // ended with `code`.

@@ -148,6 +148,14 @@ class RawCalls {
     return OutcomeOf(reader->Finish());
   }
 
+  Outcome DeleteStream(const AuthorizationHeader& header,
+                       const v1::DeleteStreamRequest& request) {
+    grpc::ClientContext context;
+    PrepareContext(context, header);
+    v1::DeleteStreamResponse response;
+    return OutcomeOf(stub_->DeleteStream(&context, request, &response));
+  }
+
  private:
   std::unique_ptr<v1::EventStoreService::Stub> stub_;
 };

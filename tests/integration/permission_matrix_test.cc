@@ -30,11 +30,12 @@ enum Rpc {
   kGetEventsById,
   kGetEventsByPosition,
   kSubscribe,
+  kDeleteStream,
   kRpcCount
 };
 constexpr const char* kRpcNames[kRpcCount] = {
     "Append",          "AppendSession",         "Read (feed)", "Read (stream)",
-    "GetEvents (ids)", "GetEvents (positions)", "Subscribe"};
+    "GetEvents (ids)", "GetEvents (positions)", "Subscribe",   "DeleteStream"};
 
 // Every customer has its event TestUuid(1, 1) at position 1 of kStream.
 Outcome Call(RawCalls& calls, Rpc rpc, const AuthorizationHeader& header,
@@ -76,6 +77,14 @@ Outcome Call(RawCalls& calls, Rpc rpc, const AuthorizationHeader& header,
       request.set_customer(customer);
       return calls.Subscribe(header, request);
     }
+    case kDeleteStream: {
+      // Another stream: the rows after it still read kStream's event.
+      v1::DeleteStreamRequest request;
+      request.set_customer(customer);
+      request.set_stream("scratch/stream");
+      request.set_mode(v1::DELETE_STREAM_MODE_TRUNCATE);
+      return calls.DeleteStream(header, request);
+    }
     case kRpcCount:
       break;
   }
@@ -83,7 +92,9 @@ Outcome Call(RawCalls& calls, Rpc rpc, const AuthorizationHeader& header,
   return {};
 }
 
-bool ReturnsEvents(Rpc rpc) { return rpc != kAppend && rpc != kAppendSession; }
+bool ReturnsEvents(Rpc rpc) {
+  return rpc != kAppend && rpc != kAppendSession && rpc != kDeleteStream;
+}
 
 // Customers kA and kB, each with one event (TestUuid(1, 1), position 1 of
 // kStream), and one token per role.
@@ -141,22 +152,22 @@ TEST_CASE("permission matrix: every RPC for every role") {
   };
   // clang-format off
   const Row kTable[] = {
-    // role                 customer Append  Session Feed    Stream  ById    ByPos   Subscribe
-    {"admin",               kA, {OK,     OK,     OK,     OK,     OK,     OK,     OK}},
-    {"admin",               kB, {OK,     OK,     OK,     OK,     OK,     OK,     OK}},
-    {"producer",            kA, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED}},
-    {"producer",            kB, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED}},
-    {"producer of A",       kA, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED}},
-    {"producer of A",       kB, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
-    {"consumer of A",       kA, {DENIED, DENIED, OK,     OK,     OK,     OK,     OK}},
-    {"consumer of A",       kB, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
-    {"consumer of B",       kA, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
-    {"consumer of B",       kB, {DENIED, DENIED, OK,     OK,     OK,     OK,     OK}},
-    {"revoked token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
-    {"no token",            kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
-    {"garbage token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
-    {"unknown evs_ token",  kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
-    {"malformed header",    kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    // role                 customer Append  Session Feed    Stream  ById    ByPos   Subscr. Delete
+    {"admin",               kA, {OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK}},
+    {"admin",               kB, {OK,     OK,     OK,     OK,     OK,     OK,     OK,     OK}},
+    {"producer",            kA, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED, OK}},
+    {"producer",            kB, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED, OK}},
+    {"producer of A",       kA, {OK,     OK,     OK,     OK,     OK,     OK,     DENIED, OK}},
+    {"producer of A",       kB, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of A",       kA, {DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     DENIED}},
+    {"consumer of A",       kB, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of B",       kA, {DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"consumer of B",       kB, {DENIED, DENIED, OK,     OK,     OK,     OK,     OK,     DENIED}},
+    {"revoked token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"no token",            kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"garbage token",       kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"unknown evs_ token",  kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
+    {"malformed header",    kA, {UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH}},
   };
   // clang-format on
 

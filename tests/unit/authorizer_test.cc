@@ -87,6 +87,11 @@ TEST_CASE("the role policy allows exactly the documented calls") {
        kDenied},
       {&consumer_none, "consumer of none", Operation::kWriteCheckpoints, "b",
        kDenied},
+      {&admin, "admin", Operation::kDeleteStream, "b", kOk},
+      {&producer, "producer", Operation::kDeleteStream, "b", kOk},
+      {&producer_a, "producer of a", Operation::kDeleteStream, "a", kOk},
+      {&producer_a, "producer of a", Operation::kDeleteStream, "b", kDenied},
+      {&consumer_a, "consumer of a", Operation::kDeleteStream, "a", kDenied},
   };
   for (const Row& row : rows) {
     INFO(row.caller_name << " operation " << static_cast<int>(row.operation)

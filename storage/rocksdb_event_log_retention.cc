@@ -277,7 +277,10 @@ void RocksEventLog::StartRetention() {
       }
       // A failed round (e.g. the log fail-stopped) is retried next time;
       // WriteHealth reports storage failures.
-      (void)EnforceRetention();
+      absl::StatusOr<RetentionRound> round = EnforceRetention();
+      if (!round.ok() && options_.metrics_sink != nullptr) {
+        options_.metrics_sink->OnRetentionFailed(round.status());
+      }
     }
   });
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace evstore {
@@ -45,6 +46,10 @@ class StorageMetricsSink {
     (void)customer;
     (void)events;
   }
+
+  // Retention thread, after a round that failed with `status` (it is tried
+  // again at the next interval).
+  virtual void OnRetentionFailed(const absl::Status& status) { (void)status; }
 };
 
 // A snapshot of the database's size and background work (RocksDB

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "server/metrics/process_metrics.h"
+#include "spdlog/spdlog.h"
 
 namespace evstore::server {
 namespace {
@@ -104,6 +105,12 @@ void ServerMetrics::OnSegmentDropped(const std::string& customer,
   series->retention_dropped_events.fetch_add(events, std::memory_order_relaxed);
 }
 
+void ServerMetrics::OnRetentionFailed(const absl::Status& status) {
+  retention_failures_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("retention round failed (retried at the next interval): {}",
+               status.ToString());
+}
+
 void ServerMetrics::RecordAppendResult(grpc::StatusCode code) {
   const int index = static_cast<int>(code);
   if (index < 0 || index >= kStatusCodes) return;
@@ -171,6 +178,14 @@ std::vector<MetricFamily> ServerMetrics::Collect() const {
             std::memory_order_relaxed))));
   }
   out.push_back(std::move(commits));
+  MetricFamily retention_failures = NewFamily(
+      "evstore_retention_failures_total",
+      "Retention rounds that failed (each is retried at the next interval).",
+      MetricType::Counter);
+  retention_failures.metric.push_back(
+      CounterValue(ClientMetric{}, static_cast<double>(retention_failures_.load(
+                                       std::memory_order_relaxed))));
+  out.push_back(std::move(retention_failures));
   out.push_back(HistogramFamily(
       "evstore_append_duration_seconds",
       "Time from receiving an append to answering it (durable when OK).",

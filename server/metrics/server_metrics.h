@@ -48,6 +48,8 @@ class ServerMetrics final : public StorageMetricsSink,
                        uint64_t data_bytes) override;
   void OnCustomerDeleted(const std::string& customer) override;
   void OnSegmentDropped(const std::string& customer, uint64_t events) override;
+  // Logs the failure too (storage has no logger).
+  void OnRetentionFailed(const absl::Status& status) override;
 
   // One append request (an Append call, or one append of an AppendSession)
   // ended with `code`.
@@ -81,6 +83,7 @@ class ServerMetrics final : public StorageMetricsSink,
   static constexpr int kStatusCodes = 17;
   std::array<std::atomic<uint64_t>, kStatusCodes> append_results_{};
   std::array<std::atomic<uint64_t>, kStatusCodes> checkpoint_commits_{};
+  std::atomic<uint64_t> retention_failures_{0};
   AtomicHistogram append_latency_;
   AtomicHistogram group_events_;
   AtomicHistogram fsync_latency_;

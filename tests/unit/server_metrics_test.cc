@@ -143,6 +143,16 @@ TEST_CASE("the series of a deleted customer are removed") {
             .has_value());
 }
 
+TEST_CASE("failed retention rounds are counted") {
+  ServerMetrics metrics;
+  CHECK(Find(metrics.Collect(), "evstore_retention_failures_total")
+            ->counter.value == 0);
+  metrics.OnRetentionFailed(absl::UnavailableError("the log is closed"));
+  metrics.OnRetentionFailed(absl::InternalError("disk"));
+  CHECK(Find(metrics.Collect(), "evstore_retention_failures_total")
+            ->counter.value == 2);
+}
+
 TEST_CASE("append results are counted by code") {
   ServerMetrics metrics;
   metrics.RecordAppendResult(grpc::StatusCode::OK);

@@ -215,7 +215,7 @@ TEST_CASE("cli retention set and get") {
   const std::vector<google::protobuf::Struct> lines = JsonLines(run.out);
   const google::protobuf::Struct& retention =
       JsonField(lines.at(0), "retention").struct_value();
-  CHECK(NumberField(retention, "maxAgeSeconds") == 30 * 86400);
+  CHECK(NumberField(retention, "maxAgeSeconds") == 30LL * 86400);
   CHECK(NumberField(retention, "maxBytes") == 1000000);
   CHECK(NumberField(lines.at(0), "headPosition") == 3);
   run = RunCliFor(server, {"retention", "get", kCustomer, "--output", "table"});

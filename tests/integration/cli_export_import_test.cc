@@ -116,8 +116,7 @@ TEST_CASE("cli export then import copies a feed in order and twice is once") {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"import", "--file", file},
         std::vector<std::string>{"import", "--batch-size", "7"}}) {
-    run = RunCliFor(server, kTarget, args,
-                    args.size() == 3 ? contents.str() : contents.str());
+    run = RunCliFor(server, kTarget, args, contents.str());
     INFO(Describe(run));
     REQUIRE(run.exit_code == 0);
     summary = JsonLines(run.out);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -133,7 +134,8 @@ class Producer {
 class Consumer {
  public:
   Consumer(const client::Client& client,
-           client::ResumingSubscriptionOptions options, size_t stop_after)
+           const client::ResumingSubscriptionOptions& options,
+           size_t stop_after)
       : subscription_(client.SubscribeResuming(options)),
         stop_after_(stop_after),
         thread_([this] { Run(); }) {}
@@ -211,7 +213,7 @@ client::ResumingSubscriptionOptions CheckpointConsumerOptions(
   client::ResumingSubscriptionOptions options = ConsumerOptions();
   options.checkpoint = kCheckpoint;
   options.start = client::SubscriptionStart::FromCheckpoint();
-  options.partition = partition;
+  options.partition = std::move(partition);
   options.auto_commit = {
       .enabled = true, .every_events = 50, .every = absl::Milliseconds(200)};
   return options;

@@ -120,7 +120,7 @@ TEST_CASE("retention by size drops old segments while a subscriber is live") {
 
   // Keep about three segments' worth of data (the envelopes make it a bit
   // less): the oldest segments go, the head's stays.
-  const uint64_t max_bytes = 3 * kSegmentEvents * kBlobBytes;
+  const uint64_t max_bytes = uint64_t{3} * kSegmentEvents * kBlobBytes;
   const v1::Customer set = calls.SetRetention(kCustomer, 0, max_bytes);
   CHECK(set.retention().max_bytes() == max_bytes);
   const uint64_t floor = calls.AwaitFirstRetained(kCustomer, 141);
@@ -277,14 +277,14 @@ TEST_CASE(
 
 TEST_CASE("kill -9 while retention drops loses nothing it must keep") {
   EvstoredProcessOptions options = SmallSegments();
-  options.extra_flags.push_back("--retention_interval_ms=20");
+  options.extra_flags.emplace_back("--retention_interval_ms=20");
   EvstoredProcess server(options);
   uint64_t acked = 0;
   uint32_t series = 1;
   {
     RetentionCalls calls(server);
     calls.AppendBlobs(kCustomer, "contract/1", series, 1, 1, 100);
-    calls.SetRetention(kCustomer, 0, 30 * 1000);
+    calls.SetRetention(kCustomer, 0, uint64_t{30} * 1000);
   }
   for (int round = 0; round < 4; ++round) {
     RetentionCalls calls(server);
@@ -323,7 +323,7 @@ TEST_CASE("kill -9 while retention drops loses nothing it must keep") {
       CHECK(events[i].position() == events[i - 1].position() + 1);
     }
     // The policy survives too.
-    CHECK(customer.retention().max_bytes() == 30 * 1000);
+    CHECK(customer.retention().max_bytes() == uint64_t{30} * 1000);
   }
 }
 

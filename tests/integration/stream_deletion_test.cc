@@ -41,6 +41,7 @@ std::vector<uint64_t> FeedPositions(RetentionCalls& calls) {
   std::vector<v1::RecordedEvent> events;
   REQUIRE(calls.ReadFeed(kCustomer, 0, 1000, &events).status.ok());
   std::vector<uint64_t> positions;
+  positions.reserve(events.size());
   for (const v1::RecordedEvent& event : events) {
     positions.push_back(event.position());
   }

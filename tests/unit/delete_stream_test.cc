@@ -36,6 +36,7 @@ absl::StatusOr<AppendResult> DeleteSync(
 
 std::vector<uint64_t> Positions(const std::vector<RecordedEvent>& events) {
   std::vector<uint64_t> positions;
+  positions.reserve(events.size());
   for (const RecordedEvent& event : events) {
     positions.push_back(event.position.value());
   }

@@ -46,8 +46,14 @@ std::vector<uint64_t> SegmentsToDrop(
     uint64_t stored_bytes) {
   std::vector<uint64_t> drop;
   if (retention.KeepsEverything()) return drop;
+  // Writes are validated against kMaxRetentionAgeSeconds, but a stored
+  // record is read back unchecked: a larger age (a corrupt record) would
+  // overflow below and, wrapped negative, drop every segment. Any age above
+  // the limit keeps events for as long as the limit does.
   const int64_t max_age_micros =
-      static_cast<int64_t>(retention.max_age_seconds) * 1'000'000;
+      static_cast<int64_t>(
+          std::min(retention.max_age_seconds, kMaxRetentionAgeSeconds)) *
+      1'000'000;
   uint64_t remaining = stored_bytes;
   for (const SegmentSummary& s : segments) {
     if (s.segment >= head_segment) break;

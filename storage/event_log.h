@@ -291,7 +291,10 @@ class EventLog {
   // the default), durably (fsync'd) before returning: blocks, call it from a
   // worker thread. INVALID_ARGUMENT for a policy ValidateCustomerRetention
   // refuses, NOT_FOUND for an unknown customer, UNAVAILABLE when the write
-  // fails. The retention thread applies it on its next round.
+  // fails. The retention thread applies it on its next round. Once it
+  // returns, nothing is dropped under the previous policy: a round in
+  // progress reads each customer's policy when it reaches the customer, and
+  // a drop already selected is committed before this returns.
   virtual absl::Status SetRetention(std::string_view customer,
                                     const CustomerRetention& retention) = 0;
 

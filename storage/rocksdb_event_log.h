@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -94,6 +95,12 @@ class RocksEventLog final : public EventLog {
   // Commits `drop` through the commit thread and waits for it.
   absl::StatusOr<AppendResult> CommitDrop(const std::string& customer,
                                           SegmentDrop drop);
+  // Under drop_mu_: the segments `customer`'s current policy drops (the
+  // head's and later ones stay), each committed oldest first; counted in
+  // `round`. The dropped positions, first and last ({0, 0}: none).
+  absl::StatusOr<std::pair<FeedPosition, FeedPosition>> DropSegments(
+      CustomerKey customer, const std::string& name, FeedPosition head,
+      RetentionRound* round);
   // Removes a deleted customer's tail and closes it.
   void DropTail(const std::string& customer);
   void Publish(const std::string& customer,
@@ -135,6 +142,11 @@ class RocksEventLog final : public EventLog {
   bool retention_stopping_ ABSL_GUARDED_BY(retention_mu_) = false;
   std::thread retention_thread_;
   Mutex enforce_mu_;  // One EnforceRetention at a time.
+  // Held by EnforceRetention from reading a customer's policy to committing
+  // the drops it selected (not while compacting), and by SetRetention: once
+  // SetRetention returns, no drop selected under the previous policy is
+  // made. Acquired after enforce_mu_.
+  Mutex drop_mu_ ABSL_ACQUIRED_AFTER(enforce_mu_);
 };
 
 }  // namespace evstore

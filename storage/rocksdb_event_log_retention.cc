@@ -38,6 +38,9 @@ absl::Status RocksEventLog::SetRetention(std::string_view customer,
     return absl::NotFoundError(
         absl::StrCat("customer \"", AsAbsl(customer), "\" does not exist"));
   }
+  // Waits for drops selected under the previous policy: once this returns,
+  // nothing is dropped under it.
+  MutexLock drop_lock(&drop_mu_);
   return retention_->Set(*key, retention);
 }
 
@@ -163,6 +166,72 @@ absl::StatusOr<SegmentDrop> RocksEventLog::PlanSegmentDrop(
   return drop;
 }
 
+absl::StatusOr<std::pair<FeedPosition, FeedPosition>>
+RocksEventLog::DropSegments(CustomerKey key, const std::string& name,
+                            FeedPosition head, RetentionRound* round) {
+  // The policy is read here, not taken from the round's list (which may be
+  // older than this customer's turn), and the lock is held until the drops
+  // are committed: a SetRetention that returned is the policy they follow.
+  MutexLock drop_lock(&drop_mu_);
+  FeedPosition dropped_from;
+  FeedPosition dropped_to;
+  const CustomerRetention policy = retention_->Get(key);
+  if (policy.KeepsEverything()) return std::pair(dropped_from, dropped_to);
+
+  std::vector<StoredSegment> stored;
+  const std::string begin = keys::CustomerSegmentsBegin(key);
+  const std::string end = keys::CustomerSegmentsEnd(key);
+  rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &end_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      rocks_.db->NewIterator(options, rocks_.meta));
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    std::optional<uint64_t> segment =
+        keys::ParseSegmentKeyNumber(it->key().ToStringView());
+    std::optional<keys::SegmentRecord> record =
+        keys::ParseSegmentRecord(it->value().ToStringView());
+    if (!segment || !record) {
+      return absl::DataLossError("malformed segment record");
+    }
+    stored.push_back({*segment, *record});
+  }
+  if (!it->status().ok()) {
+    return ReadFailure(it->status(), "reading the segment records");
+  }
+  // The segment holding the visible head, and everything after it, stay.
+  uint64_t head_segment = 0;
+  std::vector<SegmentSummary> summaries;
+  for (const StoredSegment& s : stored) {
+    if (s.record.first_position <= head) head_segment = s.segment;
+    summaries.push_back(
+        {s.segment, s.record.max_recorded_at_micros, s.record.bytes});
+  }
+  const std::vector<uint64_t> drops = SegmentsToDrop(
+      summaries, head_segment, policy, absl::GetCurrentTimeNanos() / 1000,
+      stored_bytes_.Get(key));
+  for (uint64_t segment : drops) {
+    const auto s = std::find_if(
+        stored.begin(), stored.end(),
+        [segment](const StoredSegment& x) { return x.segment == segment; });
+    absl::StatusOr<SegmentDrop> plan = PlanSegmentDrop(key, s->record, segment);
+    if (!plan.ok()) return plan.status();
+    absl::StatusOr<AppendResult> done = CommitDrop(name, *std::move(plan));
+    // Deleted (or deleted and created again) meanwhile: nothing to drop.
+    if (absl::IsNotFound(done.status())) break;
+    if (!done.ok()) return done.status();
+    if (done->last_position.value() == 0) continue;  // dropped already
+    if (dropped_from.value() == 0) dropped_from = done->first_position;
+    dropped_to = done->last_position;
+    ++round->segments;
+    round->events += done->removed_events;
+    if (options_.metrics_sink != nullptr) {
+      options_.metrics_sink->OnSegmentDropped(name, done->removed_events);
+    }
+  }
+  return std::pair(dropped_from, dropped_to);
+}
+
 absl::StatusOr<RetentionRound> RocksEventLog::EnforceRetention() {
   MutexLock enforce_lock(&enforce_mu_);
   RetentionRound round;
@@ -170,69 +239,16 @@ absl::StatusOr<RetentionRound> RocksEventLog::EnforceRetention() {
   for (CustomerEntry& entry : directory_.List("", SIZE_MAX)) {
     names.emplace(entry.key, std::move(entry.name));
   }
-  for (const auto& [key, policy] : retention_->Policies()) {
+  for (const auto& candidate : retention_->Policies()) {
+    const CustomerKey key = candidate.first;
     auto name = names.find(key);
     if (name == names.end()) continue;
     const FeedPosition head = Head(name->second);
     if (head.value() == 0) continue;
-
-    std::vector<StoredSegment> stored;
-    const std::string begin = keys::CustomerSegmentsBegin(key);
-    const std::string end = keys::CustomerSegmentsEnd(key);
-    rocksdb::Slice end_slice(end);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &end_slice;
-    std::unique_ptr<rocksdb::Iterator> it(
-        rocks_.db->NewIterator(options, rocks_.meta));
-    for (it->Seek(begin); it->Valid(); it->Next()) {
-      std::optional<uint64_t> segment =
-          keys::ParseSegmentKeyNumber(it->key().ToStringView());
-      std::optional<keys::SegmentRecord> record =
-          keys::ParseSegmentRecord(it->value().ToStringView());
-      if (!segment || !record) {
-        return absl::DataLossError("malformed segment record");
-      }
-      stored.push_back({*segment, *record});
-    }
-    if (!it->status().ok()) {
-      return ReadFailure(it->status(), "reading the segment records");
-    }
-    // The segment holding the visible head, and everything after it, stay.
-    uint64_t head_segment = 0;
-    std::vector<SegmentSummary> summaries;
-    for (const StoredSegment& s : stored) {
-      if (s.record.first_position <= head) head_segment = s.segment;
-      summaries.push_back(
-          {s.segment, s.record.max_recorded_at_micros, s.record.bytes});
-    }
-    const std::vector<uint64_t> drops = SegmentsToDrop(
-        summaries, head_segment, policy, absl::GetCurrentTimeNanos() / 1000,
-        stored_bytes_.Get(key));
-    if (drops.empty()) continue;
-    FeedPosition dropped_from;
-    FeedPosition dropped_to;
-    for (uint64_t segment : drops) {
-      const auto s = std::find_if(
-          stored.begin(), stored.end(),
-          [segment](const StoredSegment& x) { return x.segment == segment; });
-      absl::StatusOr<SegmentDrop> plan =
-          PlanSegmentDrop(key, s->record, segment);
-      if (!plan.ok()) return plan.status();
-      absl::StatusOr<AppendResult> done =
-          CommitDrop(name->second, *std::move(plan));
-      // Deleted (or deleted and created again) meanwhile: nothing to drop.
-      if (absl::IsNotFound(done.status())) break;
-      if (!done.ok()) return done.status();
-      if (done->last_position.value() == 0) continue;  // dropped already
-      if (dropped_from.value() == 0) dropped_from = done->first_position;
-      dropped_to = done->last_position;
-      ++round.segments;
-      round.events += done->removed_events;
-      if (options_.metrics_sink != nullptr) {
-        options_.metrics_sink->OnSegmentDropped(name->second,
-                                                done->removed_events);
-      }
-    }
+    absl::StatusOr<std::pair<FeedPosition, FeedPosition>> dropped =
+        DropSegments(key, name->second, head, &round);
+    if (!dropped.ok()) return dropped.status();
+    const auto [dropped_from, dropped_to] = *dropped;
     if (dropped_from.value() == 0) continue;
     // Reclaim the disk space now rather than whenever compaction passes by.
     rocksdb::CompactRangeOptions compact;

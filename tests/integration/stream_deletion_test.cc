@@ -175,6 +175,7 @@ TEST_CASE("a tombstoned stream is closed for ever") {
   RetentionCalls restarted(server);
   status =
       TryAppend(restarted, SingleWrite(kCustomer, kDoomed, 3, 1, 1), &appended);
+  INFO(status.error_message());
   CHECK(status.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   REQUIRE(
       TryAppend(restarted, SingleWrite(kCustomer, kKept, 4, 1, 1), &appended)

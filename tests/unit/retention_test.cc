@@ -78,6 +78,17 @@ TEST_CASE("size drops the oldest segments until the rest fits") {
   CHECK(SegmentsToDrop(FourSegments(), 3, {.max_bytes = 400}, 0, 400).empty());
 }
 
+TEST_CASE("an age above the limit from a corrupt record drops nothing") {
+  // Only validated ages are written, but a stored record is read back as it
+  // is: a huge age must keep events, not wrap around and drop them all.
+  for (const uint64_t age :
+       {kMaxRetentionAgeSeconds + 1, uint64_t{1} << 63, UINT64_MAX}) {
+    const CustomerRetention policy{.max_age_seconds = age};
+    CHECK(
+        SegmentsToDrop(FourSegments(), 3, policy, 1000 * kSecond, 400).empty());
+  }
+}
+
 TEST_CASE("drops are a prefix: a young old segment stops the age rule") {
   std::vector<SegmentSummary> segments = FourSegments();
   segments[1].max_recorded_at_micros = 50 * kSecond;  // newer than the rest

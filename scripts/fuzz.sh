@@ -10,7 +10,8 @@
 #   --keep DIR   use DIR as the scratch dir and keep it (the grown corpora
 #                and any crash inputs); default: a temp dir, removed on
 #                success and kept on failure
-#   TARGET...    a subset of: key_format record_codec request_validation
+#   TARGET...    a subset of: key_format meta_format record_codec
+#                request_validation
 # Needs clang and libFuzzer (Debian 12: apt-get install clang
 # libclang-rt-14-dev). On the shared 2-core dev machine (load ~20) the
 # default run took 8.3 min: 6.8 min to build from scratch, 3 x 30 s fuzzing.
@@ -30,15 +31,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(key_format record_codec request_validation)
+  TARGETS=(key_format meta_format record_codec request_validation)
 fi
 
 # Longest inputs worth trying: a stream run key with the longest stream name
-# and its second value; an envelope with a few fields; a request with a few
-# events, their metadata and data (the small limits are crossed well below).
+# and its second value; two customers' meta key parts with the longest
+# customer and checkpoint names, then the meta values (~540 bytes); an
+# envelope with a few fields; a request with a few events, their metadata
+# and data (the small limits are crossed well below).
 max_len() {
   case "$1" in
     key_format) echo 640 ;;
+    meta_format) echo 640 ;;
     record_codec) echo 2048 ;;
     request_validation) echo 4096 ;;
     *) echo "unknown fuzz target $1" >&2; exit 2 ;;

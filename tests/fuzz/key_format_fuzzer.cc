@@ -1,20 +1,22 @@
 // Fuzz target for the key and small-value encodings of storage/key_format.h.
+// The meta keys of segments, quotas, retention and checkpoints (raw) and the
+// versioned meta values are meta_format_fuzzer.cc's.
 //
 // Every input is used twice:
 //  1. As raw bytes given to every decoder. A decoder must never crash or read
 //     outside the input, and whatever it accepts must be the canonical
 //     encoding of what it returns (re-encoding gives the same bytes), so two
-//     different byte strings never decode to the same key.
+//     different byte strings never decode to the same key. A stream end
+//     marker is never a run value.
 //  2. As structured values (customers, positions, revisions, stream names,
 //     ids, segments; see FuzzInput) that are encoded and decoded again:
-//     decode(encode(x)) == x, and the encoded keys sort (bytewise, as RocksDB
-//     compares them) in the order the storage relies on: by customer, then
-//     numerically by position / revision / segment, each stream's runs
-//     together, each customer's ids together.
+//     decode(encode(x)) == x (also end markers), and the encoded keys sort
+//     (bytewise, as RocksDB compares them) in the order the storage relies on:
+//     by customer, then numerically by position / revision / segment, each
+//     stream's runs together, each customer's ids together.
 //
 // Seeds (tests/fuzz/corpus/key_format/) are valid keys and values of each
 // kind, so both uses start from meaningful bytes.
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,23 +30,10 @@
 #include "storage/types.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/key_order.h"
 
 namespace evstore::fuzz {
 namespace {
-
-// -1, 0 or 1 as `a` sorts before, with or after `b` (bytewise, unsigned, as
-// RocksDB's default comparator).
-int KeyOrder(std::string_view a, std::string_view b) {
-  const int c = a.compare(b);
-  return (c > 0) - (c < 0);
-}
-
-// The same for any values with operator<=>, such as tuples of them.
-template <typename T>
-int ValueOrder(const T& a, const T& b) {
-  const auto c = a <=> b;
-  return static_cast<int>(std::is_gt(c)) - static_cast<int>(std::is_lt(c));
-}
 
 std::string U64Bytes(uint64_t v) {
   std::string out;
@@ -85,6 +74,18 @@ void DecodeStreamRunValue(std::string_view raw, StreamRevision first) {
   EVSTORE_FUZZ_CHECK(
       keys::EncodeStreamRunValue(run->first_position, run->count) == raw,
       "an accepted run value re-encodes to itself");
+}
+
+void DecodeStreamEndMarker(std::string_view raw) {
+  const auto tombstoned = keys::ParseStreamEndMarker(raw);
+  if (!tombstoned) return;
+  EVSTORE_FUZZ_CHECK(keys::EncodeStreamEndMarker(*tombstoned) == raw,
+                     "an accepted end marker re-encodes to itself");
+  for (const uint64_t revision : {uint64_t{1}, uint64_t{UINT64_MAX}}) {
+    EVSTORE_FUZZ_CHECK(
+        !keys::ParseStreamRunValue(StreamRevision(revision), raw),
+        "an end marker is never a run value");
+  }
 }
 
 void DecodeSmallValues(std::string_view raw) {
@@ -134,6 +135,7 @@ void DecodeRaw(std::string_view raw) {
   DecodeStreamRunValue(raw, StreamRevision(0));
   DecodeStreamRunValue(raw, StreamRevision(1));
   DecodeStreamRunValue(raw, StreamRevision(UINT64_MAX));
+  DecodeStreamEndMarker(raw);
   DecodeSmallValues(raw);
   DecodeEventIdText(raw);
 }
@@ -233,6 +235,14 @@ void CheckStreamRunValue(const Values& a) {
       count > 0 && a.position.value() > 0 && a.revision.value() > 0;
   EVSTORE_FUZZ_CHECK(run.has_value() == valid,
                      "a run value is accepted iff it is a valid run");
+  for (const bool tombstoned : {false, true}) {
+    const std::string marker = keys::EncodeStreamEndMarker(tombstoned);
+    EVSTORE_FUZZ_CHECK(keys::ParseStreamEndMarker(marker) == tombstoned,
+                       "end markers round-trip");
+    EVSTORE_FUZZ_CHECK(!keys::ParseStreamRunValue(a.revision, marker) &&
+                           !keys::ParseStreamEndMarker(value),
+                       "end markers and run values never mix up");
+  }
   if (!run) return;
   EVSTORE_FUZZ_CHECK(run->first_position == a.position && run->count == count &&
                          run->first_revision == a.revision,
@@ -298,6 +308,9 @@ void CheckMetaKeys(const Values& a, const Values& b) {
           ValueOrder(std::pair(a.customer, a.segment),
                      std::pair(b.customer, b.segment)),
       "segment keys sort by customer, then segment");
+  EVSTORE_FUZZ_CHECK(keys::ParseSegmentKeyCustomer(segment) == a.customer &&
+                         keys::ParseSegmentKeyNumber(segment) == a.segment,
+                     "segment keys round-trip");
   // The kinds of meta keys never collide: each has its own prefix.
   EVSTORE_FUZZ_CHECK(segment.starts_with("sg") && by_key.starts_with("ck"),
                      "meta keys carry their kind's prefix");

@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "base/partition.h"
 #include "evstore/v1/evstore.pb.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/json_content.h"
@@ -364,17 +365,35 @@ void CheckSubscribe(const v1::SubscribeRequest& request) {
                          static_cast<size_t>(request.event_types_size()) <=
                              server::kMaxSubscribeFilterEntries,
                      "an accepted filter is within its size limits");
+  // An unset partition and count 0 both mean the whole feed.
+  const Partition partition{.index = request.partition().index(),
+                            .count = request.partition().count()};
+  EVSTORE_FUZZ_CHECK(partition.IsValid(),
+                     "an accepted partition has index < count <= 1024, or is "
+                     "the whole feed");
   EVSTORE_FUZZ_CHECK(
       params->filter.MatchesAll() ==
-          (request.stream_prefixes().empty() && request.event_types().empty()),
-      "an empty filter, and only that, matches everything");
+          (request.stream_prefixes().empty() && request.event_types().empty() &&
+           partition.IsWholeFeed()),
+      "an empty filter of the whole feed, and only that, matches everything");
+  EVSTORE_FUZZ_CHECK(
+      request.checkpoint().empty()
+          ? !params->checkpoint.has_value()
+          : params->checkpoint.has_value() &&
+                params->checkpoint->name == request.checkpoint() &&
+                params->checkpoint->partition == partition,
+      "an accepted checkpoint start names the request's checkpoint and "
+      "partition");
   for (const std::string& prefix : request.stream_prefixes()) {
     EVSTORE_FUZZ_CHECK(prefix.size() <= kMaxStreamNameBytes,
                        "accepted stream prefixes are short");
+    const std::string stream = prefix + "/x";
     for (const std::string& type : request.event_types()) {
-      EVSTORE_FUZZ_CHECK(ValidateEventType(type).ok() &&
-                             params->filter.Matches(prefix + "/x", type),
-                         "the filter matches the streams and types asked");
+      EVSTORE_FUZZ_CHECK(
+          ValidateEventType(type).ok() &&
+              params->filter.Matches(stream, type) ==
+                  InPartition(stream, partition),
+          "the filter matches the streams and types asked, in its partition");
     }
   }
   const uint32_t ms = request.heartbeat_interval_ms();

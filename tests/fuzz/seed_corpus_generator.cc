@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "evstore/v1/evstore.pb.h"
+#include "storage/customer_quota.h"
+#include "storage/customer_retention.h"
 #include "storage/event_id.h"
 #include "storage/key_format.h"
 #include "storage/record_codec.h"
@@ -107,6 +109,8 @@ void WriteKeyFormatSeeds(CorpusWriter& w) {
           keys::StreamRunKey(CustomerKey(2), "kunde/\xc3\x98rsted/forecast",
                              StreamRevision(300)));
   w.Write("stream_run_value", keys::EncodeStreamRunValue(FeedPosition(42), 3));
+  w.Write("stream_end_marker", keys::EncodeStreamEndMarker(false));
+  w.Write("stream_end_marker_tombstone", keys::EncodeStreamEndMarker(true));
   w.Write("id_key", keys::IdKey(c1, Id(kId1)));
   w.Write("position", keys::EncodePosition(FeedPosition(42)));
   w.Write("customer_key", keys::EncodeCustomerKey(c1));
@@ -131,6 +135,73 @@ void WriteKeyFormatSeeds(CorpusWriter& w) {
   w.Write("structured_other_customer",
           StructuredKeys({1, UINT64_MAX, UINT64_MAX, "a", kId2, UINT64_MAX},
                          {2, 0, 0, "a", kId1, 0}, /*sharing=*/0));
+}
+
+// --- meta_format ---
+
+// Structured values a and b in the order meta_format_fuzzer reads them,
+// then the versioned values.
+struct MetaValues {
+  uint32_t customer;
+  uint64_t segment;
+  std::string customer_name;
+  std::string checkpoint;
+  uint32_t partition_count;
+  uint32_t partition_index;
+};
+std::string StructuredMeta(const MetaValues& a, const MetaValues& b,
+                           uint8_t sharing) {
+  std::string out;
+  for (const MetaValues* v : {&a, &b}) {
+    PutU32(&out, v->customer);
+    PutU64(&out, v->segment);
+    PutString(&out, v->customer_name);
+    PutString(&out, v->checkpoint);
+    PutU32(&out, v->partition_count);
+    PutU32(&out, v->partition_index);
+  }
+  out.push_back(static_cast<char>(sharing));
+  PutU64(&out, 42);                // checkpoint position
+  PutU64(&out, 1795756800000000);  // committed_at
+  const uint64_t quota[] = {1000, 1 << 20, 5000, 0, 10, uint64_t{1} << 30};
+  for (const uint64_t field : quota) PutU64(&out, field);
+  PutU64(&out, 2592000);  // retention max_age_seconds (30 days)
+  PutU64(&out, 0);        // retention max_bytes
+  PutString(&out, "\x02later");
+  return out;
+}
+
+void WriteMetaFormatSeeds(CorpusWriter& w) {
+  const CustomerKey c1(1);
+  w.Write("segment_key", keys::SegmentKey(c1, 3));
+  w.Write("quota_key", keys::QuotaKey(c1));
+  w.Write("retention_key", keys::RetentionKey(CustomerKey(7)));
+  w.Write("checkpoint_key", keys::CheckpointKey(c1, "warehouse-loader", 0, 0));
+  w.Write("checkpoint_key_partition",
+          keys::CheckpointKey(c1, "warehouse-loader", 4, 2));
+  w.Write("checkpoint_value",
+          keys::EncodeCheckpointValue({FeedPosition(42), 1795756800000000}));
+  w.Write("checkpoint_value_later_version",
+          keys::EncodeCheckpointValue({FeedPosition(42), 1795756800000000}) +
+              "\x02later");
+  CustomerQuota quota;
+  quota.append_events_per_second = 1000;
+  quota.append_events_burst = 5000;
+  quota.max_stored_bytes = uint64_t{1} << 30;
+  w.Write("quota_record", EncodeCustomerQuota(quota));
+  w.Write("retention_record",
+          EncodeCustomerRetention({2592000, uint64_t{1} << 30}));
+  w.Write("structured_name_prefix",
+          StructuredMeta({1, 0, "orsted-dk", "loader", 0, 0},
+                         {1, 1, "orsted-se", "loader-eu", 4, 1},
+                         /*sharing=*/0));
+  w.Write("structured_partitions",
+          StructuredMeta({1, 5, "orsted-dk", "warehouse-loader", 4, 3},
+                         {2, 6, "energinet", "warehouse-loader", 4, 1},
+                         /*sharing=*/7));
+  w.Write("structured_other_customer",
+          StructuredMeta({1, UINT64_MAX, "a", "z", 1, 0},
+                         {2, 0, "b", "a", 0, 0}, /*sharing=*/0));
 }
 
 // --- record_codec ---
@@ -305,6 +376,16 @@ void WriteRequestSeeds(CorpusWriter& w) {
   from_end.set_customer("orsted-dk");
   from_end.set_origin(v1::SUBSCRIBE_START_END);
   w.Write("subscribe_from_end", RequestInput(kSubscribe, from_end));
+  v1::SubscribeRequest partitioned;
+  partitioned.set_customer("orsted-dk");
+  partitioned.set_checkpoint("warehouse-loader");
+  partitioned.set_checkpoint_default(v1::SUBSCRIBE_START_END);
+  partitioned.mutable_partition()->set_index(2);
+  partitioned.mutable_partition()->set_count(4);
+  partitioned.add_stream_prefixes("contract/");
+  partitioned.add_event_types("NominationResponseReceived");
+  w.Write("subscribe_partition_checkpoint",
+          RequestInput(kSubscribe, partitioned));
 }
 
 }  // namespace
@@ -319,12 +400,15 @@ int main(int argc, char** argv) {
   const fs::path root(argv[1]);
   CorpusWriter keys(root, "key_format");
   WriteKeyFormatSeeds(keys);
+  CorpusWriter meta(root, "meta_format");
+  WriteMetaFormatSeeds(meta);
   CorpusWriter records(root, "record_codec");
   WriteRecordCodecSeeds(records);
   CorpusWriter requests(root, "request_validation");
   WriteRequestSeeds(requests);
-  std::printf("wrote %d seeds to %s\n",
-              keys.written() + records.written() + requests.written(),
-              root.c_str());
+  std::printf(
+      "wrote %d seeds to %s\n",
+      keys.written() + meta.written() + records.written() + requests.written(),
+      root.c_str());
   return 0;
 }

@@ -13,6 +13,8 @@ BUILD_PACKAGES=(
   libsimdjson-dev libspdlog-dev libxxhash-dev libjemalloc-dev
   # OpenSSL: tokens and TLS file checks.
   libssl-dev
+  # evstore-relay: the Kafka / Event Hubs sink and the webhook sink.
+  librdkafka-dev libcurl4-openssl-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}" git catch2

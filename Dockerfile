@@ -1,6 +1,8 @@
 # The evstore container image: evstored (and the evstore CLI, for `kubectl
-# exec` and health checks) on debian:bookworm-slim, built from source on
-# debian:bookworm with Debian's packages only. See docs/operations.md.
+# exec` and health checks; and evstore-relay, run with
+# `--entrypoint evstore-relay`, docs/relay.md) on debian:bookworm-slim, built
+# from source on debian:bookworm with Debian's packages only. See
+# docs/operations.md.
 #
 #   podman build --network host --pull=never -t evstore .   (or docker build)
 #   scripts/container-smoke.sh                               (build, run, check)
@@ -32,24 +34,30 @@ COPY . /src
 WORKDIR /src
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DEVSTORE_BUILD_TESTS=OFF \
- && cmake --build /build --parallel "${BUILD_JOBS}" --target evstored evstore \
+ && cmake --build /build --parallel "${BUILD_JOBS}" \
+      --target evstored evstore evstore-relay \
  && mkdir -p /out \
  && objcopy --strip-debug /build/server/evstored /out/evstored \
  && objcopy --strip-debug /build/client/evstore /out/evstore \
- && scripts/runtime-packages.sh /out/evstored /out/evstore > /out/runtime-packages.txt
+ && objcopy --strip-debug /build/relay/evstore-relay /out/evstore-relay \
+ && scripts/runtime-packages.sh /out/evstored /out/evstore /out/evstore-relay \
+      > /out/runtime-packages.txt
 
 FROM debian:bookworm-slim
-# Only the shared libraries the two binaries load (found with ldd + dpkg -S
-# in the build stage, so the list follows the code).
+# Only the shared libraries the three binaries load (found with ldd + dpkg -S
+# in the build stage, so the list follows the code), plus the CA store that
+# librdkafka (SASL_SSL to Event Hubs) and libcurl (https webhooks) verify
+# servers with.
 COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
 RUN apt-get update -qq \
- && xargs apt-get install -y -qq --no-install-recommends < /tmp/runtime-packages.txt \
+ && xargs apt-get install -y -qq --no-install-recommends ca-certificates \
+      < /tmp/runtime-packages.txt \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt \
  && groupadd --system --gid 10001 evstore \
  && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin evstore \
  && mkdir -p /data && chown 10001:10001 /data && chmod 0700 /data
-COPY --from=build /out/evstored /out/evstore /usr/local/bin/
+COPY --from=build /out/evstored /out/evstore /out/evstore-relay /usr/local/bin/
 USER 10001:10001
 WORKDIR /data
 ENV EVSTORE_LISTEN=0.0.0.0:50051 \

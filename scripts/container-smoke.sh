@@ -3,9 +3,11 @@
 # refuses plaintext on 0.0.0.0 without --allow_insecure; started with TLS
 # (a throwaway CA and server certificate) it becomes SERVING on the gRPC
 # health service, both over TLS and on the plaintext health-only port
-# (--health_listen, what Kubernetes' native gRPC probes use), wrote its bootstrap admin token to its data dir /data/db, and an
-# event appended through it reads back; `podman stop` (SIGTERM) ends it with
-# exit status 0. Everything listens on 127.0.0.1 only (--network host shares
+# (--health_listen, what Kubernetes' native gRPC probes use), wrote its
+# bootstrap admin token to its data dir /data/db, and an event appended
+# through it reads back; the image's evstore-relay delivers that event to a
+# webhook on the host and commits its checkpoint; an online backup lands on
+# the volume; `podman stop` (SIGTERM) ends both with exit status 0. Everything listens on 127.0.0.1 only (--network host shares
 # the host's loopback, so nothing is exposed beyond this machine).
 #
 # Usage: scripts/container-smoke.sh [--no-build] [--image NAME]
@@ -47,7 +49,8 @@ work=$(mktemp -d)
 name=evstore-smoke-$$
 volume=evstore-smoke-data-$$
 cleanup() {
-  podman rm -f "$name" >/dev/null 2>&1 || true
+  podman rm -f "$name" "$name-relay" >/dev/null 2>&1 || true
+  [ -z "${hook_pid:-}" ] || kill "$hook_pid" 2>/dev/null || true
   podman volume rm -f "$volume" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -132,6 +135,47 @@ read_back=$(cli --token "$producer" --customer smoke-customer read --stream smok
 [ "$(grep -c . <<<"$read_back")" = 1 ] || fail "expected one event, read: $read_back"
 grep -q '"type":"SmokeTested"' <<<"$read_back" || fail "wrong event: $read_back"
 grep -q '"value":42' <<<"$read_back" || fail "wrong data: $read_back"
+
+step "evstore-relay from the image delivers the event to a webhook"
+consumer=$(cli --token "$admin" token create --role consumer --customer smoke-customer \
+  --description smoke-relay)
+[[ "$consumer" == evs_* ]] || fail "no consumer token: $consumer"
+hook_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The example receiver (examples/webhook/receiver.py) verifies signatures.
+WEBHOOK_SECRET=smoke-secret python3 examples/webhook/receiver.py \
+  --port "$hook_port" --out "$work/hook.jsonl" 2>/dev/null &
+hook_pid=$!
+relay_name=$name-relay
+mkdir -p "$work/relay"
+cat > "$work/relay/relay.json" <<JSON
+{"server": {"address": "$address", "token_env": "RELAY_TOKEN",
+            "tls_ca_file": "/etc/evstore/tls/ca.crt"},
+ "customers": [{"customer": "smoke-customer", "sinks": [
+   {"name": "smoke-hook", "type": "webhook",
+    "url": "http://127.0.0.1:$hook_port/evstore", "secret_env": "HOOK_SECRET",
+    "dead_letter_file": "/data/smoke-hook.dlq.jsonl"}]}]}
+JSON
+chmod 0755 "$work/relay" && chmod 0644 "$work/relay/relay.json"
+podman run -d --name "$relay_name" --network host \
+  -v "$tls:/etc/evstore/tls:ro" -v "$work/relay:/etc/evstore-relay:ro" \
+  -e RELAY_TOKEN="$consumer" -e HOOK_SECRET=smoke-secret \
+  --entrypoint evstore-relay "$image" --config=/etc/evstore-relay/relay.json >/dev/null
+for _ in $(seq 1 300); do
+  [ -s "$work/hook.jsonl" ] && break
+  [ "$(podman inspect -f '{{.State.Running}}' "$relay_name")" = true ] ||
+    { podman logs "$relay_name" >&2; fail "evstore-relay exited"; }
+  sleep 0.2
+done
+grep -q '"type":"SmokeTested"' "$work/hook.jsonl" 2>/dev/null ||
+  { podman logs "$relay_name" >&2; fail "the webhook got no event: $(cat "$work/hook.jsonl" 2>/dev/null)"; }
+podman stop -t 30 "$relay_name" >/dev/null
+status=$(podman inspect -f '{{.State.ExitCode}}' "$relay_name")
+[ "$status" = 0 ] || { podman logs "$relay_name" >&2; fail "evstore-relay exit status $status after SIGTERM"; }
+checkpoint=$(cli --token "$consumer" --customer smoke-customer checkpoint get \
+  --output json relay:smoke-hook)
+grep -q '"position":1[,}]' <<<"$checkpoint" ||
+  fail "the relay's checkpoint is not at 1: $checkpoint"
+kill "$hook_pid" 2>/dev/null || true
 
 step "online backup onto the volume, beside the data dir"
 podman exec "$name" mkdir -p /data/backups

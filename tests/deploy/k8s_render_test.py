@@ -35,17 +35,18 @@ def check(condition, message):
     return condition
 
 
-def render(root):
+def render(root, directory="k8s"):
+    """The objects of `kubectl kustomize ROOT/DIRECTORY`."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         print("SKIPPED: kubectl is not installed (not a Debian 12 package); "
-              "install it to render k8s/")
+              f"install it to render {directory}/")
         sys.exit(SKIP)
-    result = subprocess.run([kubectl, "kustomize", f"{root}/k8s"],
+    result = subprocess.run([kubectl, "kustomize", f"{root}/{directory}"],
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        print(f"FAILED: kubectl kustomize k8s/ exited {result.returncode}:\n"
-              f"{result.stderr}")
+        print(f"FAILED: kubectl kustomize {directory}/ exited "
+              f"{result.returncode}:\n{result.stderr}")
         sys.exit(1)
     return [d for d in yaml.safe_load_all(result.stdout) if d]
 

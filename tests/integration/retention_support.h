@@ -39,12 +39,23 @@ inline uint64_t FirstAvailableTrailer(const grpc::ClientContext& context) {
   return std::stoull(std::string(it->second.data(), it->second.size()));
 }
 
+// A channel with a subchannel pool of its own. gRPC shares subchannels
+// between channels with equal arguments process-wide; a server restarted on
+// a port an earlier server of the test had (ephemeral ports are reused)
+// would be reached through the earlier server's broken subchannel, failing
+// calls with UNAVAILABLE until its reconnect backoff ends.
+inline std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   arguments);
+}
+
 class RetentionCalls {
  public:
   explicit RetentionCalls(const EvstoredProcess& server)
       : token_(server.AdminToken()),
-        channel_(grpc::CreateChannel(server.address(),
-                                     grpc::InsecureChannelCredentials())),
+        channel_(OwnChannel(server.address())),
         events_(v1::EventStoreService::NewStub(channel_)),
         admin_(v1::AdminService::NewStub(channel_)) {}
 
